@@ -1,0 +1,118 @@
+// Leave the host as we found it: a picture of the host before a check, compared after the
+// verifier's own cleanup. What carries one of the check's names, or sits under its scratch
+// folder, is removed; anything else new is reported; a changed hostname is restored.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { mountinfo } from '../proc.ts';
+
+export interface HostState {
+  hostname: string;
+  netns: string[];
+  links: string[];
+  mounts: string[]; // mount points in our mount namespace
+  ipc: string[]; // "msg:<id>", "sem:<id>", "shm:<id>"
+}
+
+const quiet = { encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ('ignore' | 'pipe')[] };
+
+export function hostState(): HostState {
+  return {
+    hostname: hostname(),
+    netns: listNetns(),
+    links: listLinks(),
+    mounts: mountinfo('self').map((m) => m.mountPoint),
+    ipc: listIpc(),
+  };
+}
+
+function listNetns(): string[] {
+  try {
+    return execFileSync('ip', ['netns', 'list'], quiet)
+      .split('\n')
+      .map((l) => l.split(' ')[0] ?? '')
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+function listLinks(): string[] {
+  try {
+    return (JSON.parse(execFileSync('ip', ['-json', 'link', 'show'], quiet)) as { ifname: string }[]).map((l) => l.ifname);
+  } catch {
+    return [];
+  }
+}
+
+function listIpc(): string[] {
+  const out: string[] = [];
+  for (const kind of ['msg', 'sem', 'shm']) {
+    try {
+      const lines = readFileSync(`/proc/sysvipc/${kind}`, 'utf8').trim().split('\n').slice(1);
+      // Columns: key id ... (proc(5)); the id is what ipcrm takes.
+      for (const l of lines) out.push(`${kind}:${l.trim().split(/\s+/)[1]}`);
+    } catch {
+      /* no SysV IPC */
+    }
+  }
+  return out;
+}
+
+export interface GuardReport {
+  swept: string[];
+  leaked: string[];
+  hostnameChangedTo: string | null;
+}
+
+/** Compare with `before`, clean what is ours, and restore the hostname. */
+export function restoreHost(before: HostState, ours: { names: string[]; tmp: string }): GuardReport {
+  const swept: string[] = [];
+  const leaked: string[] = [];
+  const isOurs = (n: string) => ours.names.some((o) => n.includes(o));
+  const tryRun = (file: string, args: string[]) => {
+    try {
+      execFileSync(file, args, quiet);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  let hostnameChangedTo: string | null = null;
+  if (hostname() !== before.hostname) {
+    hostnameChangedTo = hostname();
+    tryRun('hostname', [before.hostname]);
+    swept.push(`hostname restored to ${before.hostname} (was changed to ${hostnameChangedTo})`);
+  }
+
+  // Mounts first (deepest first): a netns file or the scratch folder may be under one.
+  const mountsBefore = new Set(before.mounts);
+  const newMounts = mountinfo('self')
+    .map((m) => m.mountPoint)
+    .filter((p) => !mountsBefore.has(p))
+    .sort((a, b) => b.length - a.length);
+  for (const p of [...new Set(newMounts)]) {
+    if (p.startsWith(ours.tmp) || isOurs(p)) {
+      if (tryRun('umount', ['-l', p])) swept.push(`mount ${p}`);
+    } else leaked.push(`mount ${p}`);
+  }
+
+  for (const n of listNetns().filter((n) => !before.netns.includes(n))) {
+    if (isOurs(n) && tryRun('ip', ['netns', 'delete', n])) swept.push(`netns ${n}`);
+    else leaked.push(`netns ${n}`);
+  }
+  for (const l of listLinks().filter((l) => !before.links.includes(l))) {
+    if (isOurs(l) && tryRun('ip', ['link', 'delete', l])) swept.push(`link ${l}`);
+    else leaked.push(`link ${l}`);
+  }
+  // SysV IPC objects in the host namespace made during a check are the check's (the verifier
+  // removes its own; a learner's program without an IPC namespace leaves them here).
+  for (const obj of listIpc().filter((o) => !before.ipc.includes(o))) {
+    const [kind, id] = obj.split(':') as [string, string];
+    const flag = { msg: '-q', sem: '-s', shm: '-m' }[kind] ?? '-q';
+    if (tryRun('ipcrm', [flag, id])) swept.push(`ipc ${obj}`);
+    else leaked.push(`ipc ${obj}`);
+  }
+  return { swept, leaked, hostnameChangedTo };
+}

@@ -1,0 +1,57 @@
+// One check at a time on this kernel, across processes (the lab server and `lux check`):
+// checks share namespaces, links and the hostname, so two at once would see each other.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const LOCK_DIR = process.env.LUX_LOCK_DIR ?? '/run/luxlab-check.lock';
+let tail: Promise<unknown> = Promise.resolve();
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function acquire(onWait: () => void): Promise<void> {
+  let told = false;
+  for (;;) {
+    try {
+      mkdirSync(LOCK_DIR);
+      writeFileSync(`${LOCK_DIR}/pid`, String(process.pid));
+      return;
+    } catch {
+      let owner = NaN;
+      try {
+        owner = Number(readFileSync(`${LOCK_DIR}/pid`, 'utf8'));
+      } catch {
+        /* being created right now */
+      }
+      if (Number.isFinite(owner) && !alive(owner)) {
+        rmSync(LOCK_DIR, { recursive: true, force: true }); // left by a process that died
+        continue;
+      }
+      if (!told) {
+        onWait();
+        told = true;
+      }
+      await sleep(100);
+    }
+  }
+}
+
+/** Run fn holding the check lock; queued behind checks of this process and others. */
+export function withCheckLock<T>(fn: () => Promise<T>, onWait: () => void = () => {}): Promise<T> {
+  const next = tail.then(async () => {
+    await acquire(onWait);
+    try {
+      return await fn();
+    } finally {
+      rmSync(LOCK_DIR, { recursive: true, force: true });
+    }
+  });
+  tail = next.catch(() => {});
+  return next;
+}

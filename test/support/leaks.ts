@@ -1,0 +1,32 @@
+// What the kernel holds that a test may have left: compared before and after a suite.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { cgroup2Mount } from '../../kernels/jail.ts';
+import { mountinfo } from '../../kernels/proc.ts';
+
+export interface KernelPicture {
+  hostname: string;
+  netns: string[];
+  links: string[];
+  mounts: string[];
+  luxCgroups: string[];
+  luxProcesses: string[];
+  scratch: string[];
+}
+
+const sh = (file: string, args: string[]) => execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+
+export function kernelPicture(): KernelPicture {
+  const cg = cgroup2Mount();
+  const luxDir = cg ? `${cg}/luxlab` : null;
+  return {
+    hostname: hostname(),
+    netns: sh('ip', ['netns', 'list']).split('\n').filter(Boolean).sort(),
+    links: (JSON.parse(sh('ip', ['-json', 'link'])) as { ifname: string }[]).map((l) => l.ifname).sort(),
+    mounts: mountinfo('self').map((m) => `${m.mountPoint} ${m.fsType}`).sort(),
+    luxCgroups: luxDir && existsSync(luxDir) ? readdirSync(luxDir).filter((n) => !n.includes('.')).sort() : [],
+    luxProcesses: [], // filled by callers that know which programs are theirs
+    scratch: readdirSync('/tmp').filter((n) => n.startsWith('luxlab-check-')).sort(),
+  };
+}
