@@ -1,0 +1,12 @@
+// ipcns <command> [args…]
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	fmt.Fprintln(os.Stderr, "ipcns: not implemented")
+	os.Exit(1)
+}

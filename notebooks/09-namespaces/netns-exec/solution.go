@@ -1,0 +1,12 @@
+// netns exec <name> <command> [args…]
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	fmt.Fprintln(os.Stderr, "netns: not implemented")
+	os.Exit(1)
+}
