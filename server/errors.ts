@@ -1,0 +1,12 @@
+// The lab's coded errors: one table, each with its HTTP status. Sent as ApiError JSON.
+import createError from '@fastify/error';
+
+export const Errors = {
+  UNAUTHORIZED: createError('LUX_UNAUTHORIZED', 'access token missing or wrong: open the URL the lab printed (with ?token=…)', 401),
+  BAD_HOST: createError('LUX_BAD_HOST', 'Host %s is not served by this lab', 421),
+  BAD_ORIGIN: createError('LUX_BAD_ORIGIN', 'cross-origin request refused (Origin %s)', 403),
+  NO_CHALLENGE: createError('LUX_NO_CHALLENGE', 'unknown challenge "%s"', 404),
+  NO_STAGE: createError('LUX_NO_STAGE', 'unknown stage "%s"', 404),
+  NO_RESULT: createError('LUX_NO_RESULT', 'challenge "%s" has not been checked yet', 404),
+  NO_TERMINAL: createError('LUX_NO_TERMINAL', 'no terminal session "%s"', 404),
+};
