@@ -70,6 +70,12 @@ export class TerminalSession {
     return this.pty.pid;
   }
 
+  /** Every process of this session: the shell and all it started, however it detached. */
+  processes(): number[] {
+    const pids = this.jail.pids();
+    return pids.length ? pids : [this.pty.pid];
+  }
+
   get clientCount(): number {
     return this.clients.size;
   }

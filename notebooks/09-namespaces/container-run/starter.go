@@ -1,4 +1,5 @@
 // container run <rootfs> <command> [args…]
+// Runs <command> in new PID, mount, network, UTS and IPC namespaces, with <rootfs> as root.
 package main
 
 import (

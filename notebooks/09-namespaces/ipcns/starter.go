@@ -1,4 +1,5 @@
 // ipcns <command> [args…]
+// Runs <command> in a new IPC namespace.
 package main
 
 import (

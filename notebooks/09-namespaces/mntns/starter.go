@@ -1,4 +1,5 @@
 // mntns <command> [args…]
+// Runs <command> in a new mount namespace whose mounts are all private.
 package main
 
 import (

@@ -1,4 +1,5 @@
 // netns create <name>
+// Creates a network namespace that outlives this program, bind-mounted at /run/netns/<name>.
 package main
 
 import (

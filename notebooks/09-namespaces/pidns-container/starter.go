@@ -1,4 +1,5 @@
 // pidns-container <rootfs> <command> [args…]
+// Runs <command> as PID 1 of a new PID namespace, with <rootfs> as its root and its own /proc.
 package main
 
 import (

@@ -1,4 +1,5 @@
 // userns --uid-map <inside>:<outside>:<count> [--gid-map …] <command> [args…]
+// Runs <command> in a new user namespace with the given id maps.
 package main
 
 import (

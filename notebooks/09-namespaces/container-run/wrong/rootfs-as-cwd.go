@@ -1,0 +1,53 @@
+// expect-fail: rootfs-root
+// Wrong: all five namespaces and a fresh /proc, but the rootfs is only the working directory — no pivot_root or chroot, so the command still sees the host's files.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+)
+
+func main() {
+	if len(os.Args) >= 2 && os.Args[1] == "__child" {
+		child(os.Args[2], os.Args[3:])
+		return
+	}
+	if len(os.Args) < 4 || os.Args[1] != "run" {
+		fmt.Fprintln(os.Stderr, "usage: container run <rootfs> <command> [args…]")
+		os.Exit(2)
+	}
+	cmd := exec.Command("/proc/self/exe", append([]string{"__child"}, os.Args[2:]...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | syscall.CLONE_NEWNET | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC}
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		os.Exit(exit.ExitCode())
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "container:", err)
+		os.Exit(1)
+	}
+}
+
+func child(rootfs string, command []string) {
+	must(syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""), "make / private")
+	must(syscall.Chdir(rootfs), "chdir")
+	must(syscall.Mount("proc", "/proc", "proc", 0, ""), "mount proc")
+	path, err := exec.LookPath(command[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "container:", err)
+		os.Exit(127)
+	}
+	must(syscall.Exec(path, command, os.Environ()), "exec "+path)
+}
+
+func must(err error, what string) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "container: %s: %v\n", what, err)
+		os.Exit(1)
+	}
+}
