@@ -29,6 +29,8 @@ export interface Started {
   done: Promise<RunResult>;
   stdout(): string;
   stderr(): string;
+  /** Has the process exited (the jail may still be being emptied)? */
+  exited(): boolean;
   /** Kill the process and everything it started, and wait until they are gone. */
   kill(): Promise<RunResult>;
 }
@@ -74,6 +76,8 @@ export function start(file: string, args: string[], opts: RunOptions = {}): Star
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   const command = [file.split('/').pop(), ...args].join(' ');
+  let hasExited = false;
+  child.once('exit', () => (hasExited = true));
   const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const done = new Promise<RunResult>((resolve) => {
     let finished = false;
@@ -100,6 +104,7 @@ export function start(file: string, args: string[], opts: RunOptions = {}): Star
     done,
     stdout: () => stdout,
     stderr: () => stderr,
+    exited: () => hasExited,
     kill: async () => {
       await stop();
       return done;

@@ -41,6 +41,8 @@ export class CheckContext {
   diagram?: NamespaceSnapshot;
   private readonly cleanups: (() => unknown)[] = [];
   private readonly started = new Set<Started>();
+  /** Set while cleanups run: the check's signal is aborted by then, tools must still run. */
+  private cleaning = false;
 
   constructor(private readonly opts: ContextOptions) {
     this.tmp = mkdtempSync('/tmp/luxlab-check-');
@@ -111,7 +113,7 @@ export class CheckContext {
 
   /** A standard tool (ip, ipcs, mount…) run by the verifier itself. Throws if it fails, unless allowFail. */
   async sh(file: string, args: string[], opts: RunOptions & { allowFail?: boolean } = {}): Promise<RunResult> {
-    const r = await run(file, args, { timeoutMs: 10_000, signal: this.signal, ...opts });
+    const r = await run(file, args, { timeoutMs: 10_000, signal: this.cleaning ? undefined : this.signal, ...opts });
     if (!opts.allowFail && (r.code !== 0 || r.timedOut)) {
       throw new Error(`${r.command} failed (${r.timedOut ? 'timed out' : `exit ${r.code}`}): ${r.stderr.trim()}`);
     }
@@ -123,13 +125,17 @@ export class CheckContext {
     return copyRootfs(join(this.tmp, 'rootfs'));
   }
 
-  /** Poll until fn returns something other than undefined/false, or the time runs out. */
-  async waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 3000): Promise<T | undefined> {
+  /**
+   * Poll until fn returns something other than undefined/false, or the time runs out — or,
+   * given a started binary, as soon as it has exited (a starter that quits at once fails fast).
+   */
+  async waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 3000, unlessExited?: Started): Promise<T | undefined> {
     const end = Date.now() + timeoutMs;
     for (;;) {
+      const gone = unlessExited?.exited() ?? false;
       const v = await fn();
       if (v !== undefined && v !== false) return v;
-      if (Date.now() > end || this.signal.aborted) return undefined;
+      if (gone || Date.now() > end || this.signal.aborted) return undefined;
       await sleep(25);
     }
   }
@@ -142,6 +148,7 @@ export class CheckContext {
   /** Runs every deferred cleanup and kills what the learner's binaries left running. */
   async cleanup(): Promise<string[]> {
     const errors: string[] = [];
+    this.cleaning = true;
     for (const s of this.started) await s.kill();
     for (const fn of this.cleanups.reverse()) {
       try {

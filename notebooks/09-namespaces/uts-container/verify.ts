@@ -6,7 +6,7 @@ export default defineCheck(async (t) => {
   const hostBefore = hostname();
 
   const running = t.start([name, 'sleep', '30']);
-  const sleeper = await t.waitFor(() => [running.pid, ...descendants(running.pid)].find((p) => comm(p) === 'sleep'));
+  const sleeper = await t.waitFor(() => [running.pid, ...descendants(running.pid)].find((p) => comm(p) === 'sleep'), 3000, running);
   t.must({
     id: 'command-started',
     title: `\`uts-container ${name} sleep 30\` runs the command`,
