@@ -10,9 +10,11 @@ export interface HostState {
   hostname: string;
   netns: string[];
   links: string[];
-  mounts: string[]; // mount points in our mount namespace
+  mounts: number[]; // mount ids in our mount namespace (ids, not paths: mounts can stack)
   ipc: string[]; // "msg:<id>", "sem:<id>", "shm:<id>"
 }
+
+const NETNS_DIR = '/run/netns';
 
 const quiet = { encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ('ignore' | 'pipe')[] };
 
@@ -21,7 +23,7 @@ export function hostState(): HostState {
     hostname: hostname(),
     netns: listNetns(),
     links: listLinks(),
-    mounts: mountinfo('self').map((m) => m.mountPoint),
+    mounts: mountinfo('self').map((m) => m.id),
     ipc: listIpc(),
   };
 }
@@ -86,15 +88,20 @@ export function restoreHost(before: HostState, ours: { names: string[]; tmp: str
     swept.push(`hostname restored to ${before.hostname} (was changed to ${hostnameChangedTo})`);
   }
 
-  // Mounts first (deepest first): a netns file or the scratch folder may be under one.
+  // Mounts first, deepest first: a netns file or the scratch folder may be under one.
   const mountsBefore = new Set(before.mounts);
-  const newMounts = mountinfo('self')
-    .map((m) => m.mountPoint)
-    .filter((p) => !mountsBefore.has(p))
-    .sort((a, b) => b.length - a.length);
-  for (const p of [...new Set(newMounts)]) {
+  const added = mountinfo('self')
+    .filter((m) => !mountsBefore.has(m.id))
+    .sort((a, b) => b.mountPoint.length - a.mountPoint.length || b.id - a.id);
+  for (const m of added) {
+    const p = m.mountPoint;
     if (p.startsWith(ours.tmp) || isOurs(p)) {
       if (tryRun('umount', ['-l', p])) swept.push(`mount ${p}`);
+      else leaked.push(`mount ${p}`);
+    } else if (p === NETNS_DIR) {
+      // `ip netns add` makes /run/netns a shared bind mount of itself and leaves it after the
+      // last namespace is gone. Not lazily: while it still holds a namespace it stays (EBUSY).
+      if (tryRun('umount', [p])) swept.push(`mount ${p} (left by ip netns)`);
     } else leaked.push(`mount ${p}`);
   }
 

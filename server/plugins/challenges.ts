@@ -49,7 +49,10 @@ export default async function challenges(app: FastifyInstance, { lab }: { lab: L
     const write = (e: CheckEvent) => stream.write(`${JSON.stringify(e)}\n`);
     void lab
       .check(req.params.id, { onEvent: write })
-      .catch((err: Error) => write({ type: 'log', text: `check failed to run: ${err.message}` }))
+      .catch((err: Error) => {
+        // The stream always ends with a result, so the page never waits for one that never comes.
+        write({ type: 'end', result: { challengeId: req.params.id, status: 'error', startedAt: new Date().toISOString(), durationMs: 0, binaryMs: 0, assertions: [], swept: [], error: err.message } });
+      })
       .finally(() => stream.end());
     return reply.type('application/x-ndjson').header('cache-control', 'no-store').send(stream);
   });

@@ -11,8 +11,8 @@ export default async function pages(app: FastifyInstance, { clientDir }: { clien
     );
     return;
   }
-  // wildcard: false serves exactly the files that exist at start-up, one route each.
-  await app.register(fastifyStatic, { root: clientDir, wildcard: false, index: false });
+  // wildcard: files are looked up per request, so a rebuild while the lab runs is served.
+  await app.register(fastifyStatic, { root: clientDir, wildcard: true, index: false });
   const page = (_req: unknown, reply: { sendFile(f: string): unknown }) => reply.sendFile('index.html');
   app.get('/', page);
   app.get('/stage/:slug', page);
