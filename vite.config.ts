@@ -13,6 +13,8 @@ export default defineConfig({
   build: {
     outDir: '../dist/client',
     emptyOutDir: true,
+    // dist/client/.vite/manifest.json: the chunk graph `npm run bench` weighs pages by.
+    manifest: true,
     // Monaco is one big lazily loaded chunk by design; the warning would only be noise.
     chunkSizeWarningLimit: 4096,
     rolldownOptions: {
