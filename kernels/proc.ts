@@ -47,6 +47,17 @@ export function mountinfo(pid: number | 'self' = 'self'): MountEntry[] {
   return out;
 }
 
+/** Every mount whose mount point is path (stacked, or copies propagated to stacked parents). */
+export function mountsAt(path: string, pid: number | 'self' = 'self'): MountEntry[] {
+  return mountinfo(pid).filter((m) => m.mountPoint === path);
+}
+
+/** The mount on top of a stack at path: the one no other mount at path is mounted on. */
+export function topAt(path: string, pid: number | 'self' = 'self'): MountEntry | undefined {
+  const at = mountsAt(path, pid);
+  return at.filter((m) => !at.some((o) => o.parent === m.id)).pop();
+}
+
 /** /proc/<pid>/status as a map ("Uid" -> "0\t0\t0\t0"). */
 export function procStatus(pid: number): Record<string, string> {
   const out: Record<string, string> = {};
@@ -65,6 +76,7 @@ export function comm(pid: number): string {
   }
 }
 
+/** Every process the lab's /proc lists (the whole host, seen from here). */
 export function allPids(): number[] {
   return readdirSync('/proc')
     .filter((n) => /^\d+$/.test(n))
@@ -98,6 +110,14 @@ export function descendants(pid: number): number[] {
 }
 
 /**
+ * The first process called name (its comm) among pid and its descendants: how a check finds
+ * the command a learner's program started, whether it was exec'd in place or forked.
+ */
+export function findInTree(pid: number, name: string): number | undefined {
+  return [pid, ...descendants(pid)].find((p) => comm(p) === name);
+}
+
+/**
  * The host's namespace of a type: the lab's own. (PID 1's would do on a normal machine, but
  * its /proc/1/ns links can be unreadable to us, e.g. under a sandbox init with more capabilities.)
  */
@@ -109,6 +129,14 @@ export function hostNs(type: NsType): number | null {
 export function nsPid(pid: number): number | null {
   const f = procStatus(pid)['NSpid']?.split(/\s+/);
   return f?.length ? Number(f[f.length - 1]) : null;
+}
+
+/** Every process in PID namespace ns, numbered as inside it (the last field of NSpid). */
+export function namespaceMembers(ns: number): number[] {
+  return allPids()
+    .filter((p) => nsInode(p, 'pid') === ns)
+    .map((p) => nsPid(p) ?? -1)
+    .sort((a, b) => a - b);
 }
 
 export function cmdline(pid: number): string[] {

@@ -1,7 +1,9 @@
 // Everything a verifier (notebooks/*/*/verify.ts) may import.
 export { defineCheck } from './define.ts';
 export type { CheckContext } from './context.ts';
-export { nsInode, hostNs, mountinfo, procStatus, children, descendants, nsPid, comm, cmdline } from '../proc.ts';
+export { nsInode, hostNs, mountinfo, mountsAt, topAt, procStatus, allPids, children, descendants, findInTree, nsPid, namespaceMembers, comm, cmdline } from '../proc.ts';
 export type { MountEntry } from '../proc.ts';
 export type { RunResult, Started } from '../exec.ts';
 export { ipJson } from '../net.ts';
+export { procListing, showPids, sameDir, rootLink, firstLines, watchHostMounts } from './container.ts';
+export { NETNS_DIR, restoreNetnsDir, deleteNetns } from './netns.ts';

@@ -1,54 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readlinkSync, statSync } from 'node:fs';
-import { defineCheck, descendants, comm, hostNs, mountinfo, nsInode, nsPid, procStatus, type CheckContext, type MountEntry } from '../../../kernels/check/index.ts';
-
-/** The PIDs the procfs mounted on /proc in pid's view lists (its numeric entries). */
-function procListing(pid: number): number[] | null {
-  try {
-    return readdirSync(`/proc/${pid}/root/proc`)
-      .filter((n) => /^\d+$/.test(n))
-      .map(Number)
-      .sort((a, b) => a - b);
-  } catch {
-    return null;
-  }
-}
-
-/** Every process in PID namespace ns, numbered as inside it (the last field of NSpid). */
-function namespaceMembers(ns: number): number[] {
-  return readdirSync('/proc')
-    .filter((n) => /^\d+$/.test(n) && nsInode(Number(n), 'pid') === ns)
-    .map((n) => nsPid(Number(n)) ?? -1)
-    .sort((a, b) => a - b);
-}
-
-function sameDir(a: string, b: string): boolean {
-  try {
-    const x = statSync(a);
-    const y = statSync(b);
-    return x.dev === y.dev && x.ino === y.ino;
-  } catch {
-    return false;
-  }
-}
-
-function show(pids: number[] | null, max = 8): string {
-  if (pids === null) return '(unreadable)';
-  if (pids.length === 0) return 'nothing: no proc is mounted there';
-  const head = pids.slice(0, max).join(', ');
-  return pids.length > max ? `${head}, … (${pids.length} processes: the host's)` : head;
-}
-
-/** New proc mounts anywhere in the host's (the lab's) mount table, and anything under the scratch folder. */
-function hostMountsAdded(t: CheckContext, before: Set<number>): MountEntry[] {
-  return mountinfo('self').filter((m) => !before.has(m.id) && (m.fsType === 'proc' || m.mountPoint.startsWith(t.tmp)));
-}
-
-/** The start of what a program printed (a Go crash prints a page of stack). */
-function firstLines(text: string, n = 3): string {
-  const lines = text.trim().split('\n');
-  return lines.length > n ? `${lines.slice(0, n).join('\n')}\n…` : lines.join('\n');
-}
+import { defineCheck, findInTree, firstLines, hostNs, mountinfo, namespaceMembers, nsInode, nsPid, procListing, procStatus, rootLink, sameDir, showPids, watchHostMounts, type MountEntry } from '../../../kernels/check/index.ts';
 
 const NAMESPACES = [
   { type: 'pid', flag: 'CLONE_NEWPID', what: 'PID' },
@@ -60,23 +10,10 @@ const NAMESPACES = [
 
 export default defineCheck(async (t) => {
   const rootfs = await t.rootfs();
-  const mountsBefore = new Set(mountinfo('self').map((m) => m.id));
-  // Whatever a program leaves mounted on the host is unmounted, newest first, before the
-  // runner's own sweep (which would miss a proc stacked on the host's /proc).
-  t.defer(() => {
-    for (const m of hostMountsAdded(t, mountsBefore).sort((a, b) => b.id - a.id)) {
-      try {
-        execFileSync('umount', ['-l', m.mountPoint], { stdio: 'ignore' });
-      } catch {
-        /* gone already; the runner's sweep reports what is left */
-      }
-    }
-  });
+  const hostMountsAdded = watchHostMounts(t);
 
   const running = t.start(['run', rootfs, 'sleep', '30']);
-  let exited = false;
-  void running.done.then(() => (exited = true));
-  const sleeper = await t.waitFor(() => [running.pid, ...descendants(running.pid)].find((p) => comm(p) === 'sleep') ?? (exited ? null : undefined));
+  const sleeper = await t.waitFor(() => findInTree(running.pid, 'sleep'), 3000, running);
   const said = firstLines(running.stderr() || running.stdout());
   t.must({
     id: 'command-started',
@@ -117,12 +54,7 @@ export default defineCheck(async (t) => {
     hint: 'The child that clone(2) put in the new PID namespace is PID 1: it must syscall.Exec the command, not start it.',
   });
 
-  let link = '?';
-  try {
-    link = readlinkSync(`/proc/${pid}/root`);
-  } catch {
-    /* exited */
-  }
+  const link = rootLink(pid);
   t.assert({
     id: 'rootfs-root',
     title: 'The rootfs is the root directory of the command',
@@ -155,7 +87,7 @@ export default defineCheck(async (t) => {
     title: "The container's /proc lists only the container's processes",
     pass: listed !== null && JSON.stringify(listed) === JSON.stringify(kernel),
     expected: `PIDs ${kernel.join(', ')} (the processes of the command's PID namespace, numbered as inside)`,
-    observed: `PIDs ${show(listed)}`,
+    observed: `PIDs ${showPids(listed)}`,
     hint: 'A procfs shows the PID namespace of the process that mounts it: mount proc from the child, inside the new PID namespace.',
   });
 
@@ -175,7 +107,7 @@ export default defineCheck(async (t) => {
     hint: 'A new network namespace (CLONE_NEWNET) starts with nothing but lo; the host\'s interfaces mean the command is still in the host\'s.',
   });
 
-  const added = hostMountsAdded(t, mountsBefore);
+  const added = hostMountsAdded();
   t.assert({
     id: 'host-mounts-clean',
     title: "The container's mounts are not in the host's mount table",

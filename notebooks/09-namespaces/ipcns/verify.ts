@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { defineCheck, descendants, comm, hostNs, nsInode, type CheckContext } from '../../../kernels/check/index.ts';
+import { defineCheck, findInTree, hostNs, nsInode, type CheckContext } from '../../../kernels/check/index.ts';
 
 type Kind = 'msg' | 'sem';
 interface IpcObject {
@@ -46,7 +46,7 @@ export default defineCheck(async (t) => {
   const queuesBefore = new Set(hostObjects('msg').map((o) => o.key));
 
   const running = t.start(['sh', '-c', 'ipcmk -Q >/dev/null && exec sleep 30']);
-  const sleeper = await t.waitFor(() => [running.pid, ...descendants(running.pid)].find((p) => comm(p) === 'sleep'));
+  const sleeper = await t.waitFor(() => findInTree(running.pid, 'sleep'), 3000, running);
   t.must({
     id: 'command-started',
     title: "`ipcns sh -c 'ipcmk -Q && exec sleep 30'` runs the command",

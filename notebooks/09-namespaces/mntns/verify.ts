@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { defineCheck, descendants, comm, hostNs, mountinfo, nsInode, type MountEntry } from '../../../kernels/check/index.ts';
+import { defineCheck, findInTree, hostNs, mountinfo, nsInode, type MountEntry } from '../../../kernels/check/index.ts';
 
 const describe = (m: MountEntry) => `${m.fsType} "${m.source}" on ${m.mountPoint} (${m.propagation.join(' ') || 'private'})`;
 
@@ -24,7 +24,7 @@ export default defineCheck(async (t) => {
   const inner = t.name('lxinner');
   const script = `mount -t tmpfs -o size=1m ${inner} ${sub} && exec sleep 30`;
   const running = t.start(['sh', '-c', script]);
-  const sleeper = await t.waitFor(() => [running.pid, ...descendants(running.pid)].find((p) => comm(p) === 'sleep'));
+  const sleeper = await t.waitFor(() => findInTree(running.pid, 'sleep'), 3000, running);
   t.must({
     id: 'command-started',
     title: `\`mntns sh -c 'mount -t tmpfs … && exec sleep 30'\` runs the command`,

@@ -1,10 +1,5 @@
-import { existsSync, rmdirSync, rmSync, statSync } from 'node:fs';
-import { defineCheck, hostNs, ipJson, mountinfo, type CheckContext, type MountEntry } from '../../../kernels/check/index.ts';
-
-const NETNS_DIR = '/run/netns';
-
-/** Every mount whose mount point is path (stacked, or copies propagated to stacked parents). */
-const mountsAt = (path: string) => mountinfo('self').filter((m) => m.mountPoint === path);
+import { existsSync, statSync } from 'node:fs';
+import { defineCheck, deleteNetns, hostNs, ipJson, mountsAt, NETNS_DIR, restoreNetnsDir } from '../../../kernels/check/index.ts';
 
 /** The namespace an nsfs mount pins, from its root field ("net:[4026532281]"). */
 function nsfsRoot(root: string): { type: string; inode: number } | null {
@@ -18,51 +13,6 @@ function inodeOf(path: string): number | null {
   } catch {
     return null;
   }
-}
-
-/** The mount on top of a stack at path: the one no other mount at path is mounted on. */
-function topAt(path: string): MountEntry | undefined {
-  const at = mountsAt(path);
-  return at.filter((m) => !at.some((o) => o.parent === m.id)).pop();
-}
-
-/**
- * The first `ip netns add` (or a learner's program) makes /run/netns a mount point, and it
- * stays one after the last namespace is deleted; a buggy program may stack more. Unmount
- * what was added during the check, top first, but never lazily: a layer that still holds a
- * namespace (someone else's) makes umount fail with EBUSY, and then it stays.
- */
-function restoreNetnsDir(t: CheckContext): void {
-  const existed = existsSync(NETNS_DIR);
-  const before = new Set(mountsAt(NETNS_DIR).map((m) => m.id));
-  t.defer(async () => {
-    for (let i = 0; i < 10; i++) {
-      const top = topAt(NETNS_DIR);
-      if (!top || before.has(top.id)) break;
-      await t.sh('umount', [NETNS_DIR], { allowFail: true });
-      if (topAt(NETNS_DIR)?.id === top.id) {
-        t.log(`${NETNS_DIR} has mounts stacked on it during the check that are still in use: left as they are`);
-        break;
-      }
-    }
-    if (!existed) {
-      try {
-        rmdirSync(NETNS_DIR);
-      } catch {
-        /* not empty, or still a mount point: leave it */
-      }
-    }
-  });
-}
-
-/** `ip netns delete`, then whatever a misbehaving program stacked on the same file. */
-function deleteNetns(t: CheckContext, name: string): void {
-  const path = `${NETNS_DIR}/${name}`;
-  t.defer(async () => {
-    await t.sh('ip', ['netns', 'delete', name], { allowFail: true });
-    for (let i = 0; i < 10 && mountsAt(path).length > 0; i++) await t.sh('umount', ['-l', path], { allowFail: true });
-    rmSync(path, { force: true });
-  });
 }
 
 export default defineCheck(async (t) => {

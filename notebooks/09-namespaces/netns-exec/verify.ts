@@ -1,55 +1,5 @@
-import { existsSync, rmdirSync, rmSync, statSync } from 'node:fs';
-import { comm, defineCheck, descendants, hostNs, mountinfo, nsInode, type CheckContext, type MountEntry } from '../../../kernels/check/index.ts';
-
-const NETNS_DIR = '/run/netns';
-
-/** Every mount whose mount point is path (stacked, or copies propagated to stacked parents). */
-const mountsAt = (path: string) => mountinfo('self').filter((m) => m.mountPoint === path);
-
-/** The mount on top of a stack at path: the one no other mount at path is mounted on. */
-function topAt(path: string): MountEntry | undefined {
-  const at = mountsAt(path);
-  return at.filter((m) => !at.some((o) => o.parent === m.id)).pop();
-}
-
-/**
- * The first `ip netns add` (or a learner's program) makes /run/netns a mount point, and it
- * stays one after the last namespace is deleted; a buggy program may stack more. Unmount
- * what was added during the check, top first, but never lazily: a layer that still holds a
- * namespace (someone else's) makes umount fail with EBUSY, and then it stays.
- */
-function restoreNetnsDir(t: CheckContext): void {
-  const existed = existsSync(NETNS_DIR);
-  const before = new Set(mountsAt(NETNS_DIR).map((m) => m.id));
-  t.defer(async () => {
-    for (let i = 0; i < 10; i++) {
-      const top = topAt(NETNS_DIR);
-      if (!top || before.has(top.id)) break;
-      await t.sh('umount', [NETNS_DIR], { allowFail: true });
-      if (topAt(NETNS_DIR)?.id === top.id) {
-        t.log(`${NETNS_DIR} has mounts stacked on it during the check that are still in use: left as they are`);
-        break;
-      }
-    }
-    if (!existed) {
-      try {
-        rmdirSync(NETNS_DIR);
-      } catch {
-        /* not empty, or still a mount point: leave it */
-      }
-    }
-  });
-}
-
-/** `ip netns delete`, then anything else left mounted on the same file. */
-function deleteNetns(t: CheckContext, name: string): void {
-  const path = `${NETNS_DIR}/${name}`;
-  t.defer(async () => {
-    await t.sh('ip', ['netns', 'delete', name], { allowFail: true });
-    for (let i = 0; i < 10 && mountsAt(path).length > 0; i++) await t.sh('umount', ['-l', path], { allowFail: true });
-    rmSync(path, { force: true });
-  });
-}
+import { statSync } from 'node:fs';
+import { defineCheck, deleteNetns, findInTree, hostNs, NETNS_DIR, nsInode, restoreNetnsDir } from '../../../kernels/check/index.ts';
 
 export default defineCheck(async (t) => {
   // The namespace is made with iproute2, not with your `netns create`: this check is about exec only.
@@ -61,7 +11,7 @@ export default defineCheck(async (t) => {
   const host = hostNs('net');
 
   const running = t.start(['exec', name, 'sleep', '30']);
-  const sleeper = await t.waitFor(() => [running.pid, ...descendants(running.pid)].find((p) => comm(p) === 'sleep'));
+  const sleeper = await t.waitFor(() => findInTree(running.pid, 'sleep'), 3000, running);
   t.must({
     id: 'command-started',
     title: `\`netns exec ${name} sleep 30\` runs the command`,

@@ -1,58 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readlinkSync, statSync } from 'node:fs';
-import { defineCheck, descendants, comm, hostNs, mountinfo, nsInode, nsPid, procStatus, type CheckContext, type MountEntry } from '../../../kernels/check/index.ts';
-
-/** The PIDs a /proc lists: the numeric entries of the procfs mounted at /proc in pid's view. */
-function procListing(pid: number): number[] | null {
-  try {
-    return readdirSync(`/proc/${pid}/root/proc`)
-      .filter((n) => /^\d+$/.test(n))
-      .map(Number)
-      .sort((a, b) => a - b);
-  } catch {
-    return null;
-  }
-}
-
-/** Every process in PID namespace ns, numbered as inside it (the last field of NSpid). */
-function namespaceMembers(ns: number): number[] {
-  return readdirSync('/proc')
-    .filter((n) => /^\d+$/.test(n) && nsInode(Number(n), 'pid') === ns)
-    .map((n) => nsPid(Number(n)) ?? -1)
-    .sort((a, b) => a - b);
-}
-
-function sameDir(a: string, b: string): boolean {
-  try {
-    const x = statSync(a);
-    const y = statSync(b);
-    return x.dev === y.dev && x.ino === y.ino;
-  } catch {
-    return false;
-  }
-}
-
-function show(pids: number[] | null, max = 8): string {
-  if (pids === null) return '(unreadable)';
-  if (pids.length === 0) return 'nothing: no proc is mounted there';
-  const head = pids.slice(0, max).join(', ');
-  return pids.length > max ? `${head}, … (${pids.length} processes: the host's)` : head;
-}
-
-/**
- * Mounts the learner's program added to the host's (the lab's) mount table: new proc mounts
- * anywhere, and anything under the check's scratch folder. New ones only, by mount id, so a
- * second proc stacked on the host's /proc is seen too.
- */
-function hostMountsAdded(t: CheckContext, before: Set<number>): MountEntry[] {
-  return mountinfo('self').filter((m) => !before.has(m.id) && (m.fsType === 'proc' || m.mountPoint.startsWith(t.tmp)));
-}
-
-/** The start of what a program printed (a Go crash prints a page of stack). */
-function firstLines(text: string, n = 3): string {
-  const lines = text.trim().split('\n');
-  return lines.length > n ? `${lines.slice(0, n).join('\n')}\n…` : lines.join('\n');
-}
+import { defineCheck, findInTree, firstLines, hostNs, mountinfo, namespaceMembers, nsInode, nsPid, procListing, procStatus, rootLink, sameDir, showPids, watchHostMounts } from '../../../kernels/check/index.ts';
 
 /** `ps -o pid,comm` output as [pid, comm] rows. */
 function parsePs(out: string): [number, string][] {
@@ -66,24 +12,10 @@ function parsePs(out: string): [number, string][] {
 
 export default defineCheck(async (t) => {
   const rootfs = await t.rootfs();
-  const mountsBefore = new Set(mountinfo('self').map((m) => m.id));
-  // Whatever the program leaves mounted on the host (proc over the host's /proc would break
-  // every tool on it): unmounted newest first, before the runner's own sweep.
-  t.defer(() => {
-    const left = hostMountsAdded(t, mountsBefore).sort((a, b) => b.id - a.id);
-    for (const m of left) {
-      try {
-        execFileSync('umount', ['-l', m.mountPoint], { stdio: 'ignore' });
-      } catch {
-        /* gone already; the runner's sweep reports what is left */
-      }
-    }
-  });
+  const hostMountsAdded = watchHostMounts(t);
 
   const running = t.start([rootfs, 'sleep', '30']);
-  let exited = false;
-  void running.done.then(() => (exited = true));
-  const sleeper = await t.waitFor(() => [running.pid, ...descendants(running.pid)].find((p) => comm(p) === 'sleep') ?? (exited ? null : undefined));
+  const sleeper = await t.waitFor(() => findInTree(running.pid, 'sleep'), 3000, running);
   const said = firstLines(running.stderr() || running.stdout());
   t.must({
     id: 'command-started',
@@ -120,12 +52,7 @@ export default defineCheck(async (t) => {
     hint: 'The first process of the namespace is PID 1: the re-executed child must syscall.Exec the command, not start it as a grandchild.',
   });
 
-  let link = '?';
-  try {
-    link = readlinkSync(`/proc/${pid}/root`);
-  } catch {
-    /* exited */
-  }
+  const link = rootLink(pid);
   t.assert({
     id: 'rootfs-root',
     title: 'The rootfs is the root directory of the command',
@@ -152,7 +79,7 @@ export default defineCheck(async (t) => {
     title: "The container's /proc lists only the container's processes",
     pass: listed !== null && JSON.stringify(listed) === JSON.stringify(kernel),
     expected: `PIDs ${kernel.join(', ')} (the container's processes, numbered as inside)`,
-    observed: `PIDs ${show(listed)}`,
+    observed: `PIDs ${showPids(listed)}`,
     hint: 'A procfs shows the PID namespace of the process that mounts it: mount proc from the child, inside the new PID namespace — not before, and not a bind mount of the host\'s /proc.',
   });
 
@@ -176,7 +103,7 @@ export default defineCheck(async (t) => {
     hint: 'ps reads /proc: it shows the host until the container has a proc of its own PID namespace on /proc.',
   });
 
-  const added = hostMountsAdded(t, mountsBefore);
+  const added = hostMountsAdded();
   t.assert({
     id: 'host-mounts-clean',
     title: "The container's /proc is not in the host's mount table",

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { defineCheck, descendants, comm, hostNs, nsInode, procStatus } from '../../../kernels/check/index.ts';
+import { defineCheck, findInTree, hostNs, nsInode, procStatus } from '../../../kernels/check/index.ts';
 
 /** /proc/<pid>/uid_map or gid_map, extents as "inside outside count", "; "-separated. */
 function idMap(pid: number, file: 'uid_map' | 'gid_map'): string {
@@ -24,7 +24,7 @@ export default defineCheck(async (t) => {
   const gidArg = `0:${G}:100`;
 
   const running = t.start(['--uid-map', uidArg, '--gid-map', gidArg, 'sleep', '30']);
-  const sleeper = await t.waitFor(() => [running.pid, ...descendants(running.pid)].find((p) => comm(p) === 'sleep'));
+  const sleeper = await t.waitFor(() => findInTree(running.pid, 'sleep'), 3000, running);
   t.must({
     id: 'command-started',
     title: `\`userns --uid-map ${uidArg} --gid-map ${gidArg} sleep 30\` runs the command`,

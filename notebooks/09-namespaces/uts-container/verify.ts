@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
-import { defineCheck, descendants, comm, hostNs, nsInode } from '../../../kernels/check/index.ts';
+import { defineCheck, findInTree, hostNs, nsInode } from '../../../kernels/check/index.ts';
 
 export default defineCheck(async (t) => {
   const name = t.name('box');
   const hostBefore = hostname();
 
   const running = t.start([name, 'sleep', '30']);
-  const sleeper = await t.waitFor(() => [running.pid, ...descendants(running.pid)].find((p) => comm(p) === 'sleep'), 3000, running);
+  const sleeper = await t.waitFor(() => findInTree(running.pid, 'sleep'), 3000, running);
   t.must({
     id: 'command-started',
     title: `\`uts-container ${name} sleep 30\` runs the command`,

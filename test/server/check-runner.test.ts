@@ -1,0 +1,49 @@
+// The check runner's guarantees, with small verifiers of its own: hung binaries are killed and
+// reported, a stuck verifier is timed out, cleanup always runs, the host is restored.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { runCheck } from '../../kernels/check/runner.ts';
+import { allPids, cmdline } from '../../kernels/proc.ts';
+
+const dir = new URL('../fixtures/runner/', import.meta.url).pathname;
+const check = (verifier: string, timeoutMs?: number) =>
+  runCheck({ challengeId: 'runner-test', verifierPath: `${dir}${verifier}`, binDir: `${dir}bin`, binary: 'hang', timeoutMs });
+const sleepers = () => allPids().filter((p) => cmdline(p).join(' ') === 'sleep 600');
+
+test('a hung binary is killed with what it started, and reported as such', async () => {
+  const r = await check('hang.ts');
+  assert.equal(r.status, 'failed');
+  assert.deepEqual(r.assertions.map((a) => [a.id, a.pass]), [['before', true], ['binary-finished', false]]);
+  assert.match(r.assertions[1]!.observed, /killed/);
+  assert.deepEqual(sleepers(), [], 'no process left, the setsid one included');
+});
+
+test('a verifier that never ends is timed out; its cleanup still runs', async () => {
+  const mark = `/tmp/luxlab-runner-mark-${process.pid}`;
+  process.env.LUX_TEST_MARK = mark;
+  const r = await check('stuck.ts', 1000);
+  assert.equal(r.status, 'failed');
+  assert.ok(r.assertions.some((a) => a.id === 'check-timeout' && !a.pass));
+  assert.equal(readFileSync(mark, 'utf8'), 'cleaned');
+  rmSync(mark);
+  assert.deepEqual(sleepers(), []);
+});
+
+test("a changed host hostname is restored and fails the check", async () => {
+  const before = hostname();
+  const r = await check('rename-host.ts');
+  assert.equal(hostname(), before);
+  assert.equal(r.status, 'failed');
+  assert.ok(r.assertions.some((a) => a.id === 'host-hostname-unchanged' && !a.pass));
+});
+
+test('a namespace the check named and left behind is swept', async () => {
+  const r = await check('leaves-netns.ts');
+  assert.equal(r.status, 'passed');
+  assert.ok(r.swept.some((s) => /^netns leak/.test(s)), r.swept.join('; '));
+  assert.doesNotMatch(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }), /leak/);
+  assert.ok(!existsSync('/run/luxlab-check.lock'), 'the kernel lock is released');
+});
