@@ -1,6 +1,6 @@
 // What the kernel holds that a test may have left: compared before and after a suite.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { cgroup2Mount } from '../../kernels/jail.ts';
 import { mountinfo } from '../../kernels/proc.ts';
@@ -11,7 +11,6 @@ export interface KernelPicture {
   links: string[];
   mounts: string[];
   luxCgroups: string[];
-  luxProcesses: string[];
   scratch: string[];
 }
 
@@ -26,7 +25,11 @@ export function kernelPicture(): KernelPicture {
     links: (JSON.parse(sh('ip', ['-json', 'link'])) as { ifname: string }[]).map((l) => l.ifname).sort(),
     mounts: mountinfo('self').map((m) => `${m.mountPoint} ${m.fsType}`).sort(),
     luxCgroups: luxDir && existsSync(luxDir) ? readdirSync(luxDir).filter((n) => !n.includes('.')).sort() : [],
-    luxProcesses: [], // filled by callers that know which programs are theirs
-    scratch: readdirSync('/tmp').filter((n) => n.startsWith('luxlab-check-')).sort(),
+    scratch: readdirSync('/tmp').filter((n) => n.startsWith('luxlab-')).sort(),
   };
+}
+
+// `node --import tsx test/support/leaks.ts FILE` records the picture before the whole suite.
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2]) {
+  writeFileSync(process.argv[2], JSON.stringify(kernelPicture(), null, 2));
 }
