@@ -83,6 +83,18 @@ test('reconnecting shows the current screen first, then live output', async () =
   await b.close();
 });
 
+test('resize reaches the pty, and the other clients are told', async () => {
+  const a = client(openTerminal(s, 'uts-container'));
+  const b = client(openTerminal(s, 'uts-container'));
+  await Promise.all([a.opened, b.opened]);
+  a.send({ type: 'resize', cols: 123, rows: 45 });
+  await sleep(100);
+  a.send({ type: 'input', data: 'echo "size=$(stty size)"\r' });
+  await a.waitFor(/size=45 123/);
+  assert.ok(b.state.messages.some((m) => m.type === 'resize' && m.cols === 123 && m.rows === 45));
+  await Promise.all([a.close(), b.close()]);
+});
+
 test('UTF-8 split across chunks arrives as the bytes the program wrote', async () => {
   const a = client(openTerminal(s, 'uts-container'));
   await a.opened;
