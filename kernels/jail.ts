@@ -16,12 +16,42 @@ export function cgroup2Mount(): string | null {
 }
 
 let counter = 0;
+let reaped = false;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Jails are named <label>-<owner pid>-<n>. A lab process that was killed (SIGKILL, a crash)
+ * could not empty its jails: the next one to start kills what is left in them and removes them.
+ */
+async function reapOrphans(parent: string): Promise<void> {
+  let names: string[] = [];
+  try {
+    names = readdirSync(parent, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const owner = Number(/-(\d+)-\d+$/.exec(name)?.[1]);
+    if (!Number.isFinite(owner) || owner === process.pid || alive(owner)) continue;
+    await new ProcessJail(join(parent, name)).destroy();
+  }
+}
 
 export class ProcessJail {
   /** Absolute path of the cgroup, or null when processes are tracked by process group only. */
   readonly path: string | null;
 
-  private constructor(path: string | null) {
+  constructor(path: string | null) {
     this.path = path;
   }
 
@@ -29,6 +59,10 @@ export class ProcessJail {
     const mount = cgroup2Mount();
     if (!mount || process.getuid?.() !== 0) return new ProcessJail(null);
     const parent = join(mount, 'luxlab');
+    if (!reaped) {
+      reaped = true;
+      void reapOrphans(parent);
+    }
     const path = join(parent, `${label}-${process.pid}-${++counter}`);
     try {
       mkdirSync(path, { recursive: true });

@@ -2,8 +2,30 @@
 // the PIDs its /proc lists, its root directory, and the mounts it leaves on the host.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
-import { mountinfo, type MountEntry } from '../proc.ts';
+import type { Started } from '../exec.ts';
+import { findInTree, mountinfo, type MountEntry } from '../proc.ts';
 import type { CheckContext } from './context.ts';
+
+/**
+ * Wait for the `sleep` a container program was told to run and require it (assertion
+ * command-started); returns its PID on the host. When it never starts, the hint tells apart a
+ * Go runtime that crashed for want of threads after unshare(CLONE_NEWPID) and a program that
+ * never ran the command.
+ */
+export async function mustStartSleep(t: CheckContext, running: Started, text: { title: string; expected: string }): Promise<number> {
+  const sleeper = await t.waitFor(() => findInTree(running.pid, 'sleep'), 3000, running);
+  const said = firstLines(running.stderr() || running.stdout());
+  t.must({
+    id: 'command-started',
+    ...text,
+    pass: typeof sleeper === 'number',
+    observed: sleeper ? `sleep is PID ${sleeper} on the host` : `no sleep process; the program printed: ${said || '(nothing)'}`,
+    hint: /failed to create new OS thread/.test(running.stderr())
+      ? 'After unshare(CLONE_NEWPID) a process can no longer create threads, and the Go runtime needs them: ask for CLONE_NEWPID in Cloneflags (clone), not Unshareflags.'
+      : 'Re-exec /proc/self/exe as a child with Cloneflags, and have it syscall.Exec the command.',
+  });
+  return sleeper!;
+}
 
 /** The PIDs a /proc lists: the numeric entries of the procfs mounted at /proc in pid's view. */
 export function procListing(pid: number): number[] | null {

@@ -5,5 +5,5 @@ export { nsInode, hostNs, mountinfo, mountsAt, topAt, procStatus, allPids, child
 export type { MountEntry } from '../proc.ts';
 export type { RunResult, Started } from '../exec.ts';
 export { ipJson } from '../net.ts';
-export { procListing, showPids, sameDir, rootLink, firstLines, watchHostMounts } from './container.ts';
+export { mustStartSleep, procListing, showPids, sameDir, rootLink, firstLines, watchHostMounts } from './container.ts';
 export { NETNS_DIR, restoreNetnsDir, deleteNetns } from './netns.ts';

@@ -1,4 +1,4 @@
-import { defineCheck, findInTree, firstLines, hostNs, mountinfo, namespaceMembers, nsInode, nsPid, procListing, procStatus, rootLink, sameDir, showPids, watchHostMounts } from '../../../kernels/check/index.ts';
+import { defineCheck, hostNs, mountinfo, mustStartSleep, namespaceMembers, nsInode, nsPid, procListing, procStatus, rootLink, sameDir, showPids, watchHostMounts } from '../../../kernels/check/index.ts';
 
 /** `ps -o pid,comm` output as [pid, comm] rows. */
 function parsePs(out: string): [number, string][] {
@@ -15,19 +15,10 @@ export default defineCheck(async (t) => {
   const hostMountsAdded = watchHostMounts(t);
 
   const running = t.start([rootfs, 'sleep', '30']);
-  const sleeper = await t.waitFor(() => findInTree(running.pid, 'sleep'), 3000, running);
-  const said = firstLines(running.stderr() || running.stdout());
-  t.must({
-    id: 'command-started',
+  const pid = await mustStartSleep(t, running, {
     title: '`pidns-container ROOTFS sleep 30` runs the command',
-    pass: typeof sleeper === 'number',
     expected: 'a sleep process started by pidns-container',
-    observed: sleeper ? `sleep is PID ${sleeper} on the host` : `no sleep process; the program printed: ${said || '(nothing)'}`,
-    hint: /failed to create new OS thread/.test(running.stderr())
-      ? 'After unshare(CLONE_NEWPID) a process can no longer create threads, and the Go runtime needs them: ask for CLONE_NEWPID in Cloneflags (clone), not Unshareflags.'
-      : 'Re-exec /proc/self/exe as a child with Cloneflags, and have it syscall.Exec the command.',
   });
-  const pid = sleeper!;
   t.snapshot([running.pid, pid]);
 
   const inside = nsInode(pid, 'pid');
