@@ -52,6 +52,16 @@ class MarkerScan {
   }
 }
 
+/** p's value, or `fallback` after ms; the timer is cleared either way (no stray timers keep node alive). */
+export async function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<T>((r) => (timer = setTimeout(() => r(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 let markerCounter = 0;
 function newMarker(): { marker: string; printf: string } {
   const n = `${process.pid}${++markerCounter}${Math.floor(Math.random() * 1e6)}`;
@@ -62,6 +72,8 @@ function newMarker(): { marker: string; printf: string } {
 /** A terminal client as the browser is: binary frames are output; acks every FLOW.ackChunk bytes. */
 class BenchClient {
   bytes = 0;
+  frames = 0;
+  acks = 0;
   resets = 0;
   lastDataAt = performance.now();
   onData: ((data: Buffer) => void) | null = null;
@@ -77,8 +89,10 @@ class BenchClient {
       }
       this.lastDataAt = performance.now();
       this.bytes += data.length;
+      this.frames++;
       this.unacked += data.length;
       if (this.unacked >= FLOW.ackChunk) {
+        this.acks++;
         ws.send(JSON.stringify({ type: 'ack', bytes: this.unacked }));
         this.unacked = 0;
       }
@@ -114,15 +128,39 @@ export interface ThroughputRun {
   seconds: number;
   mbPerS: number; // file bytes (10^6) per second
   bytesReceived: number;
+  /** Binary frames (ws) or pty reads (bare). */
+  chunks: number;
+  /** ws only: acks the client sent. */
+  acks?: number;
   resets: number;
   timedOut: boolean;
+  /** ws only: after the client saw the marker, how long until the server's headless screen had parsed it. */
+  screenLagMs?: number;
+  /** ws only: the bench process's RSS growth during the run (server and client share it). */
+  rssGrowthMB?: number;
 }
 
-async function wsCat(c: BenchClient, file: string, fileBytes: number): Promise<ThroughputRun> {
+/** Diagnostic: resolves once the session's headless xterm has parsed everything written to it. */
+type ScreenDrain = () => Promise<void>;
+
+function screenDrain(server: TestServer): ScreenDrain | null {
+  const session = server.terminals.get(CHALLENGE);
+  // A private field, read for this measurement only; without it the lag is simply not reported.
+  const screen = (session as unknown as { screen?: { write(data: string, cb: () => void): void } } | undefined)?.screen;
+  if (!screen || typeof screen.write !== 'function') return null;
+  return () => new Promise<void>((r) => screen.write('', r));
+}
+
+async function wsCat(c: BenchClient, file: string, fileBytes: number, drain: ScreenDrain | null): Promise<ThroughputRun> {
   await c.quiet();
+  const rss0 = process.memoryUsage.rss();
+  let rssMax = rss0;
+  const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage.rss())), 50);
   const { marker, printf } = newMarker();
   const scan = new MarkerScan(marker);
   const bytes0 = c.bytes;
+  const frames0 = c.frames;
+  const acks0 = c.acks;
   const resets0 = c.resets;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
@@ -131,12 +169,25 @@ async function wsCat(c: BenchClient, file: string, fileBytes: number): Promise<T
   };
   const t0 = performance.now();
   c.input(`cat ${file}; ${printf}\r`);
-  const timedOut = (await Promise.race([finished.then(() => false), sleep(RUN_TIMEOUT_MS).then(() => true)])) as boolean;
-  const seconds = (performance.now() - t0) / 1000;
+  const timedOut = await within(finished.then(() => false), RUN_TIMEOUT_MS, true);
+  const t1 = performance.now();
+  const seconds = (t1 - t0) / 1000;
   c.onData = null;
+  const screenLagMs = drain && !timedOut ? await within(drain().then(() => performance.now() - t1), 30_000, NaN) : undefined;
+  clearInterval(sampler);
   if (timedOut) c.input('\x03');
   await c.quiet();
-  return { seconds, mbPerS: fileBytes / 1e6 / seconds, bytesReceived: c.bytes - bytes0, resets: c.resets - resets0, timedOut };
+  return {
+    seconds,
+    mbPerS: fileBytes / 1e6 / seconds,
+    bytesReceived: c.bytes - bytes0,
+    chunks: c.frames - frames0,
+    acks: c.acks - acks0,
+    resets: c.resets - resets0,
+    timedOut,
+    screenLagMs,
+    rssGrowthMB: (rssMax - rss0) / 1e6,
+  };
 }
 
 function bareCat(file: string, fileBytes: number): Promise<ThroughputRun> {
@@ -144,7 +195,9 @@ function bareCat(file: string, fileBytes: number): Promise<ThroughputRun> {
   const scan = new MarkerScan(marker);
   return new Promise<ThroughputRun>((resolve) => {
     const t0 = performance.now();
-    const p = pty.spawn('/bin/bash', ['-c', `cat ${file}; ${printf}`], {
+    // The shell stays alive after the marker: node-pty may drop output still unread when the
+    // process exits, so the end is the marker, and the sleep is killed.
+    const p = pty.spawn('/bin/bash', ['-c', `cat ${file}; ${printf}; exec sleep 120`], {
       name: 'xterm-256color',
       cols: 100,
       rows: 30,
@@ -153,13 +206,14 @@ function bareCat(file: string, fileBytes: number): Promise<ThroughputRun> {
       encoding: null,
     });
     let bytes = 0;
+    let chunks = 0;
     let seen = false;
     let exited = false;
     let result: ThroughputRun | null = null;
     const finish = (timedOut: boolean) => {
       if (result) return;
       const seconds = (performance.now() - t0) / 1000;
-      result = { seconds, mbPerS: fileBytes / 1e6 / seconds, bytesReceived: bytes, resets: 0, timedOut };
+      result = { seconds, mbPerS: fileBytes / 1e6 / seconds, bytesReceived: bytes, chunks, resets: 0, timedOut };
       clearTimeout(timer);
       if (!exited) {
         try {
@@ -174,6 +228,7 @@ function bareCat(file: string, fileBytes: number): Promise<ThroughputRun> {
     p.onData((d: string | Buffer) => {
       const b = typeof d === 'string' ? Buffer.from(d) : d;
       bytes += b.length;
+      chunks++;
       if (!seen && scan.push(b)) {
         seen = true;
         finish(false);
@@ -181,8 +236,7 @@ function bareCat(file: string, fileBytes: number): Promise<ThroughputRun> {
     });
     p.onExit(() => {
       exited = true;
-      // All output is read before exit is reported on Linux; if the marker was lost, end anyway.
-      setTimeout(() => finish(!seen), 200);
+      setTimeout(() => finish(!seen), 200); // exited early (an error): end anyway
     });
   });
 }
@@ -219,7 +273,7 @@ async function typeAndTime(
     });
     const t0 = performance.now();
     write(ch);
-    const t1 = await Promise.race([echoed, sleep(2000).then(() => NaN)]);
+    const t1 = await within(echoed, 2000, NaN);
     setOnData(null);
     if (Number.isFinite(t1)) samples.push(t1 - t0);
     await sleep(5 + (i % 3) * 5); // small, varied gaps between keystrokes
@@ -269,7 +323,7 @@ async function bareLatency(count: number): Promise<LatencyResult> {
   } finally {
     const exited = new Promise<void>((r) => p.onExit(() => r()));
     p.kill('SIGKILL');
-    await Promise.race([exited, sleep(2000)]);
+    await within(exited, 2000, undefined);
   }
 }
 
@@ -297,15 +351,16 @@ export async function benchTerminal(opts: { tmp: string; fileBytes: number; runs
     c = new BenchClient(openTerminal(server, CHALLENGE));
     await c.opened;
     await c.quiet(400);
+    const drain = screenDrain(server);
     const ws: ThroughputRun[] = [];
     const bare: ThroughputRun[] = [];
     for (let i = 0; i < opts.runs; i++) {
-      const w = await wsCat(c, file, fileBytes);
+      const w = await wsCat(c, file, fileBytes, drain);
       ws.push(w);
-      opts.log(`  ws   run ${i + 1}: ${w.mbPerS.toFixed(1)} MB/s (${w.seconds.toFixed(2)} s, ${w.bytesReceived} B received, ${w.resets} resyncs${w.timedOut ? ', TIMED OUT' : ''})`);
+      opts.log(`  ws   run ${i + 1}: ${w.mbPerS.toFixed(1)} MB/s (${w.seconds.toFixed(2)} s, ${w.bytesReceived} B in ${w.chunks} frames, ${w.acks} acks, ${w.resets} resyncs, screen lag ${w.screenLagMs?.toFixed(0) ?? 'n/a'} ms, RSS +${w.rssGrowthMB?.toFixed(0)} MB${w.timedOut ? ', TIMED OUT' : ''})`);
       const b = await bareCat(file, fileBytes);
       bare.push(b);
-      opts.log(`  bare run ${i + 1}: ${b.mbPerS.toFixed(1)} MB/s (${b.seconds.toFixed(2)} s, ${b.bytesReceived} B read${b.timedOut ? ', TIMED OUT' : ''})`);
+      opts.log(`  bare run ${i + 1}: ${b.mbPerS.toFixed(1)} MB/s (${b.seconds.toFixed(2)} s, ${b.bytesReceived} B in ${b.chunks} reads${b.timedOut ? ', TIMED OUT' : ''})`);
     }
     const latencyWs = await wsLatency(c, opts.keystrokes);
     opts.log(`  echo over ws:   p50 ${latencyWs.p50.toFixed(2)} ms, p99 ${latencyWs.p99.toFixed(2)} ms (${latencyWs.samplesMs.length} samples)`);

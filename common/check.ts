@@ -11,7 +11,8 @@ export interface AssertionResult {
   hint?: string; // shown on failure
 }
 
-export type CheckStatus = 'passed' | 'failed' | 'error';
+/** unavailable: not run, because this kernel lacks a feature the check needs (see `unavailable`). */
+export type CheckStatus = 'passed' | 'failed' | 'error' | 'unavailable';
 
 export interface CheckResult {
   challengeId: string;
@@ -26,6 +27,8 @@ export interface CheckResult {
   /** Namespace state the verifier observed (the check cell draws it). */
   diagram?: NamespaceSnapshot;
   error?: string;
+  /** Why the check was not run: one line per missing feature, as `lux doctor` says it. */
+  unavailable?: string[];
 }
 
 export type CheckEvent =

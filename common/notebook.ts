@@ -1,5 +1,6 @@
 // The notebook model: what the server parses from notebooks/ and sends to the page.
 // See docs/notebook-format.md for the file format these types come from.
+import type { FeatureId } from './features.ts';
 
 export const CELL_KINDS = ['text', 'go', 'terminal', 'check', 'diagram'] as const;
 export type CellKind = (typeof CELL_KINDS)[number];
@@ -22,6 +23,8 @@ export interface Challenge {
   stage: number;
   binary: string; // go build -o <binary>
   usage: string;
+  /** Kernel/system features its check needs; without them the check is not run (lux doctor). */
+  requires: FeatureId[];
   cells: Cell[];
 }
 

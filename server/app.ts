@@ -43,7 +43,7 @@ export async function build(opts: BuildOptions): Promise<LabServer> {
   await app.register(websocket, { options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES } });
   await app.register(notebooks, { lab });
   await app.register(challenges, { lab });
-  await app.register(probes);
+  await app.register(probes, { lab });
   await app.register(terminals, { lab, terminals: terminalManager });
   await app.register(pages, { clientDir: opts.clientDir ?? join(REPO_ROOT, 'dist', 'client') });
   app.addHook('onClose', async () => terminalManager.closeAll());

@@ -8,6 +8,7 @@ const USAGE = `usage:
   lux list [--json]                          every challenge: id, number, stage, binary
   lux check <challenge> [--bin DIR] [--json] run a challenge's verifier against the live kernel
   lux build <challenge>                      go build the workspace's main.go
+  lux doctor [--json]                        what this kernel offers, for each stage
   lux rootfs                                 build the busybox rootfs (cached) and print its path
 Challenges are named by id (netns-create) or number (5.1). Checks need root.`;
 
@@ -55,11 +56,13 @@ async function main(argv: string[]): Promise<number> {
       if (values.json) console.log(JSON.stringify(result, null, 2));
       else {
         if (result.error) console.log(color(31, `error in the check itself:\n${result.error}`));
+        for (const u of result.unavailable ?? []) console.log(color(33, `not run on this machine: ${u}`));
         for (const s of result.swept) console.log(color(2, `  cleaned up after the program: ${s}`));
         const passed = result.assertions.filter((a) => a.pass).length;
         console.log(`${result.status === 'passed' ? color(32, 'PASSED') : color(31, result.status.toUpperCase())}  ${passed}/${result.assertions.length} assertions, ${(result.durationMs / 1000).toFixed(1)} s`);
       }
-      return result.status === 'passed' ? 0 : 1;
+      // 4: not run here (a missing kernel feature is not the learner's failure).
+      return result.status === 'passed' ? 0 : result.status === 'unavailable' ? 4 : 1;
     }
     case 'build': {
       if (!target) throw new UsageError('lux build needs a challenge');
@@ -67,6 +70,21 @@ async function main(argv: string[]): Promise<number> {
       if (b.output) console.log(b.output);
       console.log(b.ok ? `built ${b.binary}` : 'build failed');
       return b.ok ? 0 : 1;
+    }
+    case 'doctor': {
+      const report = lab.doctor();
+      if (values.json) {
+        console.log(JSON.stringify(report, null, 2));
+        return 0;
+      }
+      console.log(`kernel ${report.kernel}\n`);
+      for (const f of report.features) console.log(`${f.available ? color(32, '✔') : color(31, '✘')} ${f.title.padEnd(36)} ${f.detail}`);
+      console.log('');
+      for (const s of report.stages) {
+        const state = s.missing.length ? color(33, `partly: missing ${s.missing.join(', ')}`) : color(32, 'everything its checks need');
+        console.log(`Stage ${s.stage} ${s.title.padEnd(28)} ${state}`);
+      }
+      return 0;
     }
     case 'rootfs':
       console.log(ensureRootfs());

@@ -7,6 +7,8 @@ import type { CheckEvent, CheckResult } from '../common/check.ts';
 import type { ChallengeProgress, HomeView } from '../common/notebook.ts';
 import { goBuild } from '../kernels/go/build.ts';
 import { runCheck } from '../kernels/check/runner.ts';
+import { kernelRelease, probeFeatures } from '../kernels/probes/features.ts';
+import { STAGE_NEEDS, type DoctorReport } from '../common/features.ts';
 import { loadCatalog, type Catalog, type ChallengeSource } from './notebooks/load.ts';
 import { Workspace } from './workspace.ts';
 
@@ -72,6 +74,8 @@ export class Lab {
     const s = this.challenge(id);
     const cid = s.challenge.id;
     if (!s.verifier) throw new Error(`challenge ${cid} has no check`);
+    const missing = probeFeatures(s.challenge.requires).filter((f) => !f.available);
+    if (missing.length) return this.unavailable(cid, missing.map((f) => `${f.title}: ${f.detail}`), opts.onEvent);
     if (!opts.binDir) {
       this.code(cid);
       if (this.workspace.needsBuild(cid, s.challenge.binary)) {
@@ -89,6 +93,30 @@ export class Lab {
     });
     if (!opts.binDir) this.workspace.saveResult(result);
     return result;
+  }
+
+  /** Not run: this kernel lacks what the check needs. Not saved as progress either way. */
+  private unavailable(id: string, reasons: string[], onEvent?: (e: CheckEvent) => void): CheckResult {
+    const result: CheckResult = { challengeId: id, status: 'unavailable', startedAt: new Date().toISOString(), durationMs: 0, binaryMs: 0, assertions: [], swept: [], unavailable: reasons };
+    onEvent?.({ type: 'start', challengeId: id });
+    for (const text of reasons) onEvent?.({ type: 'log', text: `not run here: ${text}` });
+    onEvent?.({ type: 'end', result });
+    return result;
+  }
+
+  /** What this kernel offers, and which stages can be checked here (lux doctor). */
+  doctor(): DoctorReport {
+    const features = probeFeatures();
+    const available = new Set(features.filter((f) => f.available).map((f) => f.id));
+    return {
+      takenAt: new Date().toISOString(),
+      kernel: kernelRelease(),
+      features,
+      stages: this.catalog.curriculum.map((s) => {
+        const needs = STAGE_NEEDS[s.stage] ?? [];
+        return { stage: s.stage, title: s.title, needs, missing: needs.filter((n) => !available.has(n)) };
+      }),
+    };
   }
 
   private buildFailed(id: string, b: BuildResult, onEvent?: (e: CheckEvent) => void): CheckResult {

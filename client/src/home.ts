@@ -22,7 +22,10 @@ export function renderHome(root: HTMLElement): Page {
 }
 
 function homeContent(view: HomeView): Node[] {
-  const nodes: Node[] = [h('h1', {}, 'Stages')];
+  const nodes: Node[] = [
+    h('h1', {}, 'Stages'),
+    h('p', { class: 'muted' }, 'Some checks need kernel features this machine may lack: ', h('a', { href: '/doctor', 'data-route': true, 'data-testid': 'doctor-link' }, 'see what it offers'), '.'),
+  ];
   if (view.notebookErrors.length) nodes.push(notebookErrors(view.notebookErrors));
   const list = h('ol', { class: 'stage-list' });
   for (const stage of view.stages) {

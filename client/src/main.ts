@@ -4,6 +4,7 @@ import './styles.css';
 import { h } from './dom.ts';
 import { renderHome } from './home.ts';
 import { renderNotebook } from './notebook.ts';
+import { renderDoctor } from './doctor.ts';
 import type { Page } from './page.ts';
 
 const app = document.getElementById('app')!;
@@ -22,6 +23,7 @@ function route(): void {
 
 function pageFor(path: string): Page {
   if (path === '/' || path === '/index.html') return renderHome(app);
+  if (path === '/doctor') return renderDoctor(app);
   const stage = /^\/stage\/([^/]+)\/?$/.exec(path);
   if (stage) return renderNotebook(app, decodeURIComponent(stage[1]!));
   document.title = 'Not found · luxlab';

@@ -111,6 +111,6 @@ function loadChallenge(parsed: ChallengeFile, dir: string, stage: number, rel: (
         return { kind: 'terminal' };
     }
   });
-  const challenge: Challenge = { id: parsed.id, number: parsed.number, title: parsed.title, stage, binary: parsed.binary, usage: parsed.usage, cells };
+  const challenge: Challenge = { id: parsed.id, number: parsed.number, title: parsed.title, stage, binary: parsed.binary, usage: parsed.usage, requires: parsed.requires, cells };
   return { challenge, dir, starter, solution, verifier, wrong };
 }

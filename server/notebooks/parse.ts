@@ -1,6 +1,7 @@
 // Pure parsing of notebook files (docs/notebook-format.md): text in, data or a located error out.
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { CELL_KINDS, DIAGRAM_KINDS, type CellKind, type DiagramKind } from '../../common/notebook.ts';
+import { FEATURE_IDS, type FeatureId } from '../../common/features.ts';
 
 export class NotebookParseError extends Error {
   constructor(
@@ -65,7 +66,22 @@ export interface ChallengeFile {
   title: string;
   binary: string;
   usage: string;
+  requires: FeatureId[];
   cells: RawCell[];
+}
+
+/** Optional `requires:` list of feature ids (common/features.ts). */
+function requires(fm: FrontMatter, file: string): FeatureId[] {
+  const v = fm.data['requires'];
+  if (v === undefined) return [];
+  const line = fm.lineOf('requires');
+  if (!Array.isArray(v)) throw new NotebookParseError(file, line, 'front matter: "requires" must be a list of feature ids');
+  for (const f of v) {
+    if (!(FEATURE_IDS as readonly unknown[]).includes(f)) {
+      throw new NotebookParseError(file, line, `front matter: unknown feature "${String(f)}" in "requires" (known: ${FEATURE_IDS.join(', ')})`);
+    }
+  }
+  return v as FeatureId[];
 }
 
 const CELL_MARKER = /^%%(.*)$/;
@@ -79,6 +95,7 @@ export function parseChallenge(text: string, file: string): ChallengeFile {
     title: str(fm, 'title', file),
     binary: str(fm, 'binary', file, /^[a-z][a-z0-9-]*$/, 'a file name of lower-case letters, digits and dashes'),
     usage: str(fm, 'usage', file),
+    requires: requires(fm, file),
   };
   const lines = text.split('\n');
   const cells: RawCell[] = [];

@@ -16,4 +16,5 @@ export default async function pages(app: FastifyInstance, { clientDir }: { clien
   const page = (_req: unknown, reply: { sendFile(f: string): unknown }) => reply.sendFile('index.html');
   app.get('/', page);
   app.get('/stage/:slug', page);
+  app.get('/doctor', page);
 }

@@ -103,3 +103,11 @@ test('every Stage 9 challenge matches the curriculum number and binary', () => {
     assert.equal(c.challenge.binary, curriculum.get(c.challenge.number)?.binary, c.challenge.id);
   }
 });
+
+test('requires: a list of known feature ids', () => {
+  const withReq = good.replace('usage: demo <x>', 'usage: demo <x>\nrequires: [cgroup2-memory, systemd]');
+  assert.deepEqual(parseChallenge(withReq, 'x.md').requires, ['cgroup2-memory', 'systemd']);
+  assert.deepEqual(parseChallenge(good, 'x.md').requires, []);
+  const bad = good.replace('usage: demo <x>', 'usage: demo <x>\nrequires: [cgroups-v3]');
+  assert.throws(() => parseChallenge(bad, 'x.md'), /x\.md:7: front matter: unknown feature "cgroups-v3"/);
+});

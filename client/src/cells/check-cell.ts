@@ -124,7 +124,13 @@ function assertionItem(a: AssertionResult): HTMLElement {
 
 function summaryContent(r: CheckResult, previous: boolean): (Node | string)[] {
   const passed = r.assertions.filter((a) => a.pass).length;
-  const word = { passed: '✓ Passed', failed: '✗ Failed', error: '⚠ Error' }[r.status];
+  const word = { passed: '✓ Passed', failed: '✗ Failed', error: '⚠ Error', unavailable: '○ Not run on this machine' }[r.status];
+  if (r.status === 'unavailable') {
+    return present(
+      h('p', {}, h('strong', {}, word), ' — this kernel lacks what the check needs (see ', h('a', { href: '/doctor', 'data-route': true }, 'what this machine offers'), '):'),
+      h('ul', { class: 'unavailable' }, ...(r.unavailable ?? []).map((u) => h('li', {}, u))),
+    );
+  }
   return present(
     h(
       'p',
