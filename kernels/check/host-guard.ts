@@ -1,8 +1,9 @@
 // Leave the host as we found it: a picture of the host before a check, compared after the
 // verifier's own cleanup. What carries one of the check's names, or sits under its scratch
-// folder, is removed; anything else new is reported; a changed hostname is restored.
+// folder, is removed; anything else new is reported; a changed hostname, iptables ruleset
+// or network sysctl is put back as it was.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { mountinfo } from '../proc.ts';
 
@@ -12,11 +13,76 @@ export interface HostState {
   links: string[];
   mounts: number[]; // mount ids in our mount namespace (ids, not paths: mounts can stack)
   ipc: string[]; // "msg:<id>", "sem:<id>", "shm:<id>"
+  iptables: string | null; // iptables-save without counters and comments, null without iptables
+  sysctls: Record<string, string>;
 }
+
+/** Network sysctls a check may touch (Stage 11 turns on forwarding and route_localnet). */
+export const GUARDED_SYSCTLS = [
+  'net/ipv4/ip_forward',
+  'net/ipv4/conf/all/forwarding',
+  'net/ipv4/conf/all/route_localnet',
+  'net/ipv4/conf/default/route_localnet',
+  'net/ipv4/conf/lo/route_localnet',
+  'net/bridge/bridge-nf-call-iptables',
+];
 
 const NETNS_DIR = '/run/netns';
 
 const quiet = { encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ('ignore' | 'pipe')[] };
+
+function readSysctls(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of GUARDED_SYSCTLS) {
+    try {
+      out[k] = readFileSync(`/proc/sys/${k}`, 'utf8').trim();
+    } catch {
+      /* not on this kernel (br_netfilter not loaded) */
+    }
+  }
+  return out;
+}
+
+/** iptables-save output split by table ("nat" -> its lines, counters zeroed, comments gone). */
+function iptablesTables(): Map<string, string[]> | null {
+  let dump: string;
+  try {
+    dump = execFileSync('iptables-save', [], quiet);
+  } catch {
+    return null;
+  }
+  const tables = new Map<string, string[]>();
+  let current: string[] | null = null;
+  for (const line of dump.split('\n')) {
+    if (line.startsWith('*')) tables.set(line.slice(1), (current = []));
+    else if (line === 'COMMIT') current = null;
+    else if (current && line && !line.startsWith('#')) current.push(line.replace(/\[\d+:\d+\]$/, '[0:0]'));
+  }
+  // A table with no rules, no chains of its own and every policy ACCEPT is no table at all
+  // (the nf_tables backend keeps an emptied table around).
+  for (const [name, lines] of tables) {
+    if (lines.every((l) => /^:\S+ ACCEPT \[0:0\]$/.test(l))) tables.delete(name);
+  }
+  return tables;
+}
+
+function iptablesRules(): string | null {
+  const t = iptablesTables();
+  return t === null ? null : [...t].map(([name, lines]) => `*${name}\n${lines.join('\n')}\nCOMMIT`).join('\n');
+}
+
+/** iptables-restore input that brings every table now present back to its state before. */
+function restoreInput(before: string): string {
+  const now = iptablesTables() ?? new Map<string, string[]>();
+  const parts = before ? [before] : [];
+  const named = new Set([...before.matchAll(/^\*(\S+)$/gm)].map((m) => m[1]));
+  for (const [name, lines] of now) {
+    if (named.has(name)) continue;
+    const builtins = lines.filter((l) => /^:\S+ (ACCEPT|DROP)/.test(l)).map((l) => l.replace(/^(:\S+) \S+/, '$1 ACCEPT'));
+    parts.push(`*${name}\n${builtins.join('\n')}\nCOMMIT`); // flushed, chains of its own deleted
+  }
+  return `${parts.join('\n')}\n`;
+}
 
 export function hostState(): HostState {
   return {
@@ -25,6 +91,8 @@ export function hostState(): HostState {
     links: listLinks(),
     mounts: mountinfo('self').map((m) => m.id),
     ipc: listIpc(),
+    iptables: iptablesRules(),
+    sysctls: readSysctls(),
   };
 }
 
@@ -120,6 +188,26 @@ export function restoreHost(before: HostState, ours: { names: string[]; tmp: str
     const flag = { msg: '-q', sem: '-s', shm: '-m' }[kind] ?? '-q';
     if (tryRun('ipcrm', [flag, id])) swept.push(`ipc ${obj}`);
     else leaked.push(`ipc ${obj}`);
+  }
+  // Rules and sysctls are host-wide state no learner's work in a terminal should depend on
+  // across a check: put them back exactly.
+  if (before.iptables !== null && iptablesRules() !== before.iptables) {
+    try {
+      execFileSync('iptables-restore', [], { input: restoreInput(before.iptables), stdio: ['pipe', 'ignore', 'pipe'] });
+      swept.push('iptables rules restored to what they were before the check');
+    } catch (err) {
+      leaked.push(`iptables rules (restore failed: ${(err as Error).message.split('\n')[0]})`);
+    }
+  }
+  const sysctlsNow = readSysctls();
+  for (const [k, v] of Object.entries(before.sysctls)) {
+    if (sysctlsNow[k] === v) continue;
+    try {
+      writeFileSync(`/proc/sys/${k}`, v);
+      swept.push(`sysctl ${k.replace(/\//g, '.')} restored to ${v} (was ${sysctlsNow[k]})`);
+    } catch {
+      leaked.push(`sysctl ${k.replace(/\//g, '.')} = ${sysctlsNow[k]} (was ${v})`);
+    }
   }
   return { swept, leaked, hostnameChangedTo };
 }

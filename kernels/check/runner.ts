@@ -6,7 +6,7 @@ import type { AssertionResult, CheckEvent, CheckResult } from '../../common/chec
 import { mountinfo } from '../proc.ts';
 import { CheckAbort, CheckContext } from './context.ts';
 import { isVerifier } from './define.ts';
-import { hostState, restoreHost } from './host-guard.ts';
+import { hostState, restoreHost, type GuardReport } from './host-guard.ts';
 import { withCheckLock } from './lock.ts';
 
 export interface RunCheckOptions {
@@ -71,7 +71,14 @@ async function runLocked(o: RunCheckOptions, emit: (e: CheckEvent) => void): Pro
   }
 
   const cleanupErrors = await ctx.cleanup();
-  const guard = restoreHost(before, { names: ctx.names, tmp: ctx.tmp });
+  let guard: GuardReport;
+  try {
+    guard = restoreHost(before, { names: ctx.names, tmp: ctx.tmp });
+  } catch (err) {
+    // A bug in the guard must not lose the result: report it, the leak tests will show the rest.
+    error ??= `host guard failed: ${(err as Error).stack ?? String(err)}`;
+    guard = { swept: [], leaked: [], hostnameChangedTo: null };
+  }
   if (guard.hostnameChangedTo !== null) {
     ctx.assert({
       id: 'host-hostname-unchanged',

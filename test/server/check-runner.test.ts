@@ -47,3 +47,14 @@ test('a namespace the check named and left behind is swept', async () => {
   assert.doesNotMatch(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }), /leak/);
   assert.ok(!existsSync('/run/luxlab-check.lock'), 'the kernel lock is released');
 });
+
+test('iptables rules and network sysctls a check changed are put back', async () => {
+  const rules = () => execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, '');
+  const before = rules();
+  const forward = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
+  const r = await check('changes-network.ts');
+  assert.equal(r.status, 'passed');
+  assert.equal(rules(), before);
+  assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), forward);
+  assert.ok(r.swept.some((s) => /iptables rules restored/.test(s)), r.swept.join('; '));
+});
