@@ -5,7 +5,7 @@ import type { FeatureId } from './features.ts';
 export const CELL_KINDS = ['text', 'go', 'terminal', 'check', 'diagram'] as const;
 export type CellKind = (typeof CELL_KINDS)[number];
 
-export const DIAGRAM_KINDS = ['namespaces'] as const;
+export const DIAGRAM_KINDS = ['namespaces', 'topology'] as const;
 export type DiagramKind = (typeof DIAGRAM_KINDS)[number];
 
 export type Cell =

@@ -111,6 +111,14 @@ export class CheckContext {
     return s;
   }
 
+  /** A standard tool left running (a server in a namespace…); killed with all it started at cleanup. */
+  background(file: string, args: string[], opts: RunOptions = {}): Started {
+    const s = start(file, args, { env: SAFE_ENV, signal: this.signal, ...opts });
+    this.started.add(s);
+    void s.done.then(() => this.started.delete(s));
+    return s;
+  }
+
   /** A standard tool (ip, ipcs, mount…) run by the verifier itself. Throws if it fails, unless allowFail. */
   async sh(file: string, args: string[], opts: RunOptions & { allowFail?: boolean } = {}): Promise<RunResult> {
     const r = await run(file, args, { timeoutMs: 10_000, signal: this.cleaning ? undefined : this.signal, ...opts });

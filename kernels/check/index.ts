@@ -7,3 +7,4 @@ export type { RunResult, Started } from '../exec.ts';
 export { ipJson } from '../net.ts';
 export { mustStartSleep, procListing, showPids, sameDir, rootLink, firstLines, watchHostMounts } from './container.ts';
 export { NETNS_DIR, restoreNetnsDir, deleteNetns } from './netns.ts';
+export { testNetns, inNetns, ping, identityServer, tcpRequest, packetCounters, iptablesSave } from './netlab.ts';

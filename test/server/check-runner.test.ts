@@ -58,3 +58,10 @@ test('iptables rules and network sysctls a check changed are put back', async ()
   assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), forward);
   assert.ok(r.swept.some((s) => /iptables rules restored/.test(s)), r.swept.join('; '));
 });
+
+test('network test hosts: two namespaces, a veth, ping and TCP cross; all removed after', async () => {
+  const r = await check('network-hosts.ts');
+  assert.equal(r.status, 'passed', JSON.stringify(r.assertions) + (r.error ?? ''));
+  assert.equal(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }), '');
+  assert.deepEqual(r.swept.filter((s) => s.startsWith('LEAKED')), []);
+});
