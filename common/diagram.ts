@@ -23,3 +23,91 @@ export interface NamespaceSnapshot {
   focus: number[];
   types: Record<NsType, NamespaceGroup[]>;
 }
+
+// The topology diagram's data (Stage 11): every network namespace the lab can see — the
+// host's, the named ones (/run/netns), those of running processes — with their interfaces,
+// addresses and routes, the veth pairs between them, and the NAT rules of each.
+
+/** One end of a veth pair: an interface of a namespace of the snapshot. */
+export interface TopologyEnd {
+  namespaceId: string;
+  ifindex: number;
+}
+
+export interface TopologyInterface {
+  ifindex: number;
+  name: string;
+  /** veth, bridge, loopback, dummy, tun, vxlan, … (the link's kind); 'device' for real hardware. */
+  kind: string;
+  /** Operational state as the kernel reports it: UP, DOWN, UNKNOWN (lo when up), LOWERLAYERDOWN… */
+  state: string;
+  /** Administratively up (IFF_UP: `ip link set … up`). */
+  up: boolean;
+  mac: string;
+  /** CIDR, IPv4 first; IPv6 link-local (fe80::/64) addresses are left out. */
+  addresses: string[];
+  /** The bridge this interface is a port of (a name in the same namespace). */
+  master?: string;
+  /** veth: the other end, when it is in a namespace of this snapshot. */
+  peer?: TopologyEnd;
+}
+
+export interface TopologyRoute {
+  dst: string; // 'default' or a CIDR
+  gateway?: string;
+  dev: string;
+}
+
+export interface TopologyNamespace {
+  /** Stable across snapshots: `net:<inode>`. */
+  id: string;
+  /** The lab's own network namespace (the host's). */
+  host: boolean;
+  /** Its file under /run/netns, if it has one. */
+  name: string | null;
+  inode: number;
+  /** A few processes in it (none listed for the host's); processCount is the real number. */
+  pids: number[];
+  processCount: number;
+  interfaces: TopologyInterface[];
+  /** The main routing table. */
+  routes: TopologyRoute[];
+}
+
+/** A veth pair, both ends resolved (a and b may be in the same namespace). */
+export interface TopologyLink {
+  a: TopologyEnd;
+  b: TopologyEnd;
+}
+
+export const NAT_KINDS = ['MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT'] as const;
+export type NatKind = (typeof NAT_KINDS)[number];
+
+export interface NatRule {
+  namespaceId: string;
+  chain: string; // POSTROUTING, PREROUTING, OUTPUT, or a chain of the rule set's own
+  kind: NatKind;
+  /** The iptables-save line, e.g. `-A POSTROUTING -s 10.200.20.0/24 -o eth0 -j MASQUERADE`. */
+  text: string;
+  /** One line for a label: `MASQUERADE 10.200.20.0/24 → eth0`, `DNAT host:18021 → 10.200.21.2:8080`. */
+  summary: string;
+  /** What the rule matches and where it sends (negated values start with "!"). */
+  source?: string;
+  destination?: string;
+  inInterface?: string;
+  outInterface?: string;
+  protocol?: string;
+  dport?: string;
+  /** --to-destination / --to-source / --to-ports. */
+  to?: string;
+}
+
+export interface TopologySnapshot {
+  takenAt: string;
+  /** Host first, then the named namespaces (by name), then those of processes (by pid). */
+  namespaces: TopologyNamespace[];
+  links: TopologyLink[];
+  nat: NatRule[];
+  /** Namespaces of processes beyond the probe's cap, not shown. */
+  omitted: number;
+}

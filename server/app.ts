@@ -11,6 +11,8 @@ import notebooks from './plugins/notebooks.ts';
 import pages from './plugins/pages.ts';
 import probes from './plugins/probes.ts';
 import terminals from './plugins/terminals.ts';
+import workshopRoutes from './plugins/workshop.ts';
+import type { Workshop } from './workshop/state.ts';
 import { TerminalManager } from './terminal/manager.ts';
 
 export interface BuildOptions {
@@ -20,6 +22,9 @@ export interface BuildOptions {
   clientDir?: string;
   logger?: boolean;
   terminalIdleMs?: number;
+  /** Workshop mode: the instructor's lab (server/workshop/state.ts). */
+  workshop?: Workshop;
+  workshopLinks?: { instructor: string; participant: string };
 }
 
 export const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1'];
@@ -39,12 +44,13 @@ export async function build(opts: BuildOptions): Promise<LabServer> {
     if (status >= 500) app.log.error(err);
     return reply.code(status).send({ error: err.message, code: err.code ?? 'LUX_INTERNAL' });
   });
-  await app.register(auth, { token: opts.token, allowedHosts: opts.allowedHosts ?? LOOPBACK_HOSTS });
+  await app.register(auth, { token: opts.token, allowedHosts: opts.allowedHosts ?? LOOPBACK_HOSTS, workshop: opts.workshop });
   await app.register(websocket, { options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES } });
   await app.register(notebooks, { lab });
   await app.register(challenges, { lab });
   await app.register(probes, { lab });
   await app.register(terminals, { lab, terminals: terminalManager });
+  await app.register(workshopRoutes, { lab, terminals: terminalManager, workshop: opts.workshop, links: opts.workshopLinks });
   await app.register(pages, { clientDir: opts.clientDir ?? join(REPO_ROOT, 'dist', 'client') });
   app.addHook('onClose', async () => terminalManager.closeAll());
   return { app, lab, terminals: terminalManager };

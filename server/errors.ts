@@ -3,6 +3,9 @@ import createError from '@fastify/error';
 
 export const Errors = {
   UNAUTHORIZED: createError('LUX_UNAUTHORIZED', 'access token missing or wrong: open the URL the lab printed (with ?token=…)', 401),
+  FORBIDDEN: createError('LUX_FORBIDDEN', 'a workshop participant cannot use this', 403),
+  REVOKED: createError('LUX_REVOKED', 'this workshop has ended: its links no longer work', 401),
+  NO_WORKSHOP: createError('LUX_NO_WORKSHOP', 'this lab is not in workshop mode', 404),
   BAD_HOST: createError('LUX_BAD_HOST', 'Host %s is not served by this lab', 421),
   BAD_ORIGIN: createError('LUX_BAD_ORIGIN', 'cross-origin request refused (Origin %s)', 403),
   NO_CHALLENGE: createError('LUX_NO_CHALLENGE', 'unknown challenge "%s"', 404),

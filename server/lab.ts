@@ -11,6 +11,7 @@ import { kernelRelease, probeFeatures } from '../kernels/probes/features.ts';
 import { STAGE_NEEDS, type DoctorReport } from '../common/features.ts';
 import { loadCatalog, type Catalog, type ChallengeSource } from './notebooks/load.ts';
 import { Workspace } from './workspace.ts';
+import { reportProgress } from './workshop/reporter.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 
@@ -91,7 +92,11 @@ export class Lab {
       binary: s.challenge.binary,
       onEvent: opts.onEvent,
     });
-    if (!opts.binDir) this.workspace.saveResult(result);
+    if (!opts.binDir) {
+      this.workspace.saveResult(result);
+      const problem = await reportProgress(this.workspace, s.challenge, result);
+      if (problem) opts.onEvent?.({ type: 'log', text: `workshop board: ${problem}` });
+    }
     return result;
   }
 
@@ -136,7 +141,7 @@ export class Lab {
     return result;
   }
 
-  home(): HomeView {
+  home(opts: { withProgress?: boolean } = {}): HomeView {
     const byStage = new Map(this.catalog.stages.map((s) => [s.stage, s]));
     return {
       notebookErrors: this.catalog.errors,
@@ -144,7 +149,7 @@ export class Lab {
         const stage = byStage.get(cs.stage);
         const progress: Record<string, ChallengeProgress> = {};
         for (const c of stage?.challenges ?? []) {
-          const r = this.workspace.lastResult(c.id);
+          const r = opts.withProgress === false ? null : this.workspace.lastResult(c.id);
           progress[c.number] = r ? { status: r.status === 'passed' ? 'passed' : 'failed', at: r.startedAt } : { status: 'not-tried' };
         }
         return { ...cs, slug: stage?.slug ?? null, progress };

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { hostname, networkInterfaces } from 'node:os';
+import { Workshop } from './workshop/state.ts';
 import { build, LOOPBACK_HOSTS } from './app.ts';
 import { Lab } from './lab.ts';
 import { writeAtomic } from './workspace.ts';
@@ -12,6 +14,8 @@ const { values } = parseArgs({
     host: { type: 'string', default: process.env.LUX_HOST ?? '127.0.0.1' },
     port: { type: 'string', default: process.env.LUX_PORT ?? '8080' },
     workspace: { type: 'string' },
+    workshop: { type: 'boolean', default: process.env.LUX_WORKSHOP === '1' },
+    'max-viewers': { type: 'string', default: process.env.LUX_WORKSHOP_MAX_VIEWERS },
   },
 });
 
@@ -29,12 +33,29 @@ function accessToken(): string {
 }
 
 const token = accessToken();
+const wildcard = values.host === '0.0.0.0' || values.host === '::';
+// Listening on every interface (the VM, a workshop): the lab answers to this machine's addresses.
+const ownAddresses = wildcard ? Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address)).concat(hostname()) : [];
 const extraHosts = (process.env.LUX_ALLOWED_HOSTS ?? '').split(',').filter(Boolean);
-const { app } = await build({ lab, token, allowedHosts: [...LOOPBACK_HOSTS, values.host, ...extraHosts], logger: process.env.LUX_LOG === '1' });
-const address = await app.listen({ host: values.host, port: Number(values.port) });
-const port = new URL(address).port;
-const shown = values.host === '0.0.0.0' || values.host === '::' ? '127.0.0.1' : values.host;
-console.log(`luxlab is running. Open:\n\n    http://${shown.includes(':') ? `[${shown}]` : shown}:${port}/?token=${token}\n`);
+const port = Number(values.port);
+const shown = wildcard ? (process.env.LUX_PUBLIC_HOST ?? '127.0.0.1') : values.host;
+const base = `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+const workshop = values.workshop ? new Workshop({ maxViewers: values['max-viewers'] ? Number(values['max-viewers']) : undefined }) : undefined;
+const links = workshop ? { instructor: `${base}/?token=${token}`, participant: `${base}/join?token=${workshop.participantToken}` } : undefined;
+const { app } = await build({
+  lab,
+  token,
+  allowedHosts: [...LOOPBACK_HOSTS, values.host, ...ownAddresses, ...extraHosts],
+  logger: process.env.LUX_LOG === '1',
+  workshop,
+  workshopLinks: links,
+});
+await app.listen({ host: values.host, port });
+if (links) {
+  console.log(`luxlab is running in workshop mode.\n\n  instructor (keep it to yourself):  ${links.instructor}\n  participants (share this):         ${links.participant}\n`);
+} else {
+  console.log(`luxlab is running. Open:\n\n    ${base}/?token=${token}\n`);
+}
 console.log(`workspace: ${lab.workspace.root}   (Ctrl-C to stop)`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

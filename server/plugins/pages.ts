@@ -11,10 +11,14 @@ export default async function pages(app: FastifyInstance, { clientDir }: { clien
     );
     return;
   }
-  // wildcard: files are looked up per request, so a rebuild while the lab runs is served.
-  await app.register(fastifyStatic, { root: clientDir, wildcard: true, index: false });
+  const participants = { config: { participants: true } }; // workshop participants read the notebooks too
+  // serve: false — only the routes below serve files, each looked up per request (so a rebuild
+  // while the lab runs is served) and each with its own access rule.
+  await app.register(fastifyStatic, { root: clientDir, wildcard: true, index: false, serve: false });
+  app.get('/assets/*', participants, (req, reply) => reply.sendFile(`assets/${(req.params as { '*': string })['*']}`));
   const page = (_req: unknown, reply: { sendFile(f: string): unknown }) => reply.sendFile('index.html');
-  app.get('/', page);
-  app.get('/stage/:slug', page);
+  app.get('/', participants, page);
+  app.get('/stage/:slug', participants, page);
+  app.get('/join', participants, page);
   app.get('/doctor', page);
 }
