@@ -99,6 +99,7 @@ if (t) {
   rows.push({ section, metric: 'pty → server → WebSocket → acking client', value: `${fmt(t.wsMedianMBps)} MB/s`, runs: `${t.runs}`, note: `${bytesNote(t.ws)}, ${wsResyncs} resyncs` });
   rows.push({ section, metric: 'bare node-pty (the pty alone)', value: `${fmt(t.bareMedianMBps)} MB/s`, runs: `${t.runs}`, note: bytesNote(t.bare) });
   rows.push({ section, metric: 'ratio WebSocket / bare', value: fmt(t.ratio, 2), runs: '', note: timeouts ? `${timeouts} run(s) timed out, left out` : '' });
+  rows.push({ section, metric: 'headless xterm parse alone (diagnostic)', value: `${fmt(t.xtermParseMedianMBps)} MB/s`, runs: `${t.runs}`, note: "the server's screen model, no pty, no socket (10 MiB)" });
   const ks = `${t.latencyWs.samplesMs.length}`;
   rows.push({ section: 'keystroke echo', metric: 'WebSocket p50', value: `${fmt(t.latencyWs.p50, 2)} ms`, runs: ks, note: 'bash readline echo, stty sane' });
   rows.push({ section: 'keystroke echo', metric: 'WebSocket p99', value: `${fmt(t.latencyWs.p99, 2)} ms`, runs: ks, note: `max ${fmt(t.latencyWs.max, 2)} ms` });
@@ -144,6 +145,6 @@ console.log('');
 console.log(table(rows));
 console.log('');
 console.log(
-  `Each figure is the median of the runs shown (keystroke echo: percentiles over single keystrokes; page weight is exact). ` +
+  `Each figure is the median of the runs shown (keystroke echo: percentiles over single keystrokes; page weight is exact; kB = 1000 bytes). ` +
     `${results.meta.cpus} CPUs, load average ${loadavg()[0]!.toFixed(2)} at the end, ${results.meta.seconds} s in all. Raw figures: ${outFile}`,
 );

@@ -36,7 +36,7 @@ export interface Row {
 }
 
 export function table(rows: readonly Row[]): string {
-  const head: Row = { section: 'benchmark', metric: 'metric', value: 'median', runs: 'runs', note: 'note' };
+  const head: Row = { section: 'benchmark', metric: 'metric', value: 'value', runs: 'runs', note: 'note' };
   const all = [head, ...rows];
   const w = {
     section: Math.max(...all.map((r) => r.section.length)),

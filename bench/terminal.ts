@@ -2,10 +2,11 @@
 // pty → server (headless xterm + flow control) → WebSocket → an acking client, next to the
 // same `cat` through a bare node-pty; and keystroke echo latency, over WebSocket and bare.
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as pty from 'node-pty';
+import xtermHeadless from '@xterm/headless';
 import type WebSocket from 'ws';
 import { FLOW, type ServerMessage } from '../common/protocol.ts';
 import { SAFE_ENV } from '../kernels/exec.ts';
@@ -241,6 +242,24 @@ function bareCat(file: string, fileBytes: number): Promise<ThroughputRun> {
   });
 }
 
+/**
+ * Diagnostic: how fast the server's screen model (a headless xterm like the session's) parses
+ * the same text alone, fed in 4 KiB pieces as pty reads arrive, newlines as the pty sends them.
+ */
+async function xtermParse(file: string, sliceBytes: number): Promise<number> {
+  const text = readFileSync(file).subarray(0, sliceBytes).toString('latin1').replaceAll('\n', '\r\n');
+  const data = Buffer.from(text, 'latin1');
+  const term = new xtermHeadless.Terminal({ cols: 100, rows: 30, scrollback: 1000, allowProposedApi: true });
+  try {
+    const t0 = performance.now();
+    for (let off = 0; off < data.length; off += 4096) term.write(data.subarray(off, off + 4096));
+    await new Promise<void>((r) => term.write('', r));
+    return data.length / 1e6 / ((performance.now() - t0) / 1000);
+  } finally {
+    term.dispose();
+  }
+}
+
 export interface LatencyResult {
   samplesMs: number[];
   p50: number;
@@ -335,6 +354,9 @@ export interface TerminalResults {
   wsMedianMBps: number;
   bareMedianMBps: number;
   ratio: number; // ws / bare
+  /** MB/s of the pty's bytes through a lone headless xterm (first 10 MiB of the file). */
+  xtermParseMBps: number[];
+  xtermParseMedianMBps: number;
   keystrokes: number;
   latencyWs: LatencyResult;
   latencyBare: LatencyResult;
@@ -362,6 +384,9 @@ export async function benchTerminal(opts: { tmp: string; fileBytes: number; runs
       bare.push(b);
       opts.log(`  bare run ${i + 1}: ${b.mbPerS.toFixed(1)} MB/s (${b.seconds.toFixed(2)} s, ${b.bytesReceived} B in ${b.chunks} reads${b.timedOut ? ', TIMED OUT' : ''})`);
     }
+    const xtermParseMBps: number[] = [];
+    for (let i = 0; i < opts.runs; i++) xtermParseMBps.push(await xtermParse(file, 10 * 2 ** 20));
+    opts.log(`  headless xterm parse alone: ${xtermParseMBps.map((x) => x.toFixed(1)).join(', ')} MB/s`);
     const latencyWs = await wsLatency(c, opts.keystrokes);
     opts.log(`  echo over ws:   p50 ${latencyWs.p50.toFixed(2)} ms, p99 ${latencyWs.p99.toFixed(2)} ms (${latencyWs.samplesMs.length} samples)`);
     const latencyBare = await bareLatency(opts.keystrokes);
@@ -376,6 +401,8 @@ export async function benchTerminal(opts: { tmp: string; fileBytes: number; runs
       wsMedianMBps,
       bareMedianMBps,
       ratio: wsMedianMBps / bareMedianMBps,
+      xtermParseMBps,
+      xtermParseMedianMBps: median(xtermParseMBps),
       keystrokes: opts.keystrokes,
       latencyWs,
       latencyBare,
