@@ -15,9 +15,10 @@ import { FULL_CONTROL, serveTerminal } from './terminals.ts';
 
 export const SHARED_TERMINAL = '__shared';
 
+// Null before String in unions: Fastify's Ajv coerces types, and would turn null into "".
 const Join = Type.Object({ name: Type.String({ minLength: 1, maxLength: WORKSHOP_LIMITS.maxNameLength }) });
-const PositionBody = Type.Object({ slug: Type.String({ maxLength: 64 }), challenge: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]) });
-const KeyboardBody = Type.Object({ participant: Type.Union([Type.String({ maxLength: 32 }), Type.Null()]) });
+const PositionBody = Type.Object({ slug: Type.String({ maxLength: 64 }), challenge: Type.Union([Type.Null(), Type.String({ maxLength: 64 })]) });
+const KeyboardBody = Type.Object({ participant: Type.Union([Type.Null(), Type.String({ maxLength: 32 })]) });
 const Progress = Type.Object({
   name: Type.String({ minLength: 1, maxLength: WORKSHOP_LIMITS.maxNameLength }),
   challengeId: Type.String({ maxLength: 64 }),
