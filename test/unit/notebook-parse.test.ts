@@ -85,7 +85,8 @@ test('a malformed notebook is refused; the other stages are still served', () =>
   writeFileSync(join(nb, '10-broken', 'x', 'challenge.md'), good.replace('%% go', '%% nope').replace('id: demo', 'id: x'));
   const catalog = loadCatalog(nb, root);
   assert.deepEqual(catalog.errors, [{ file: 'notebooks/10-broken/x/challenge.md', line: 12, reason: 'unknown cell kind "nope" (expected one of: text, go, terminal, check, diagram)' }]);
-  assert.deepEqual(catalog.stages.map((s) => s.stage), [9]);
+  const served = catalog.stages.map((s) => s.stage);
+  assert.ok(served.includes(9) && !served.includes(10), `served: ${served}`);
 });
 
 test('the curriculum lists stages 9–15 with 52 challenges and their binaries', () => {
