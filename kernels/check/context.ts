@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AssertionResult } from '../../common/check.ts';
-import type { NamespaceSnapshot } from '../../common/diagram.ts';
+import type { NamespaceSnapshot, TopologySnapshot } from '../../common/diagram.ts';
 import { run, start, SAFE_ENV, type RunOptions, type RunResult, type Started } from '../exec.ts';
 import { probeNamespaces } from '../probes/namespaces.ts';
+import { probeTopology } from '../probes/topology.ts';
 import { copyRootfs } from '../rootfs.ts';
 
 /** Thrown by must() to stop a verifier whose later assertions would only repeat the fault. */
@@ -39,6 +40,7 @@ export class CheckContext {
   readonly tmp: string;
   binaryMs = 0;
   diagram?: NamespaceSnapshot;
+  topology?: TopologySnapshot;
   private readonly cleanups: (() => unknown)[] = [];
   private readonly started = new Set<Started>();
   /** Set while cleanups run: the check's signal is aborted by then, tools must still run. */
@@ -151,6 +153,11 @@ export class CheckContext {
   /** Capture the namespace picture now; the check cell shows the last one taken. */
   snapshot(focus: number[] = []): void {
     this.diagram = probeNamespaces(focus);
+  }
+
+  /** Capture the network topology now (every netns: links, addresses, routes, NAT); the check cell shows the last one. */
+  async snapshotTopology(): Promise<void> {
+    this.topology = await probeTopology();
   }
 
   /** Runs every deferred cleanup and kills what the learner's binaries left running. */

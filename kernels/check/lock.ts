@@ -3,7 +3,10 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const LOCK_DIR = process.env.LUX_LOCK_DIR ?? '/run/luxlab-check.lock';
+export const LOCK_DIR = process.env.LUX_LOCK_DIR ?? '/run/luxlab-check.lock';
+
+/** The host's state before the check that holds the lock: what to restore if its process dies. */
+export const SAVED_HOST_STATE = `${LOCK_DIR}/host-before.json`;
 let tail: Promise<unknown> = Promise.resolve();
 
 function alive(pid: number): boolean {
@@ -15,7 +18,7 @@ function alive(pid: number): boolean {
   }
 }
 
-async function acquire(onWait: () => void): Promise<void> {
+async function acquire(onWait: () => void, onStale: (savedState: string | null) => void): Promise<void> {
   let told = false;
   for (;;) {
     try {
@@ -30,7 +33,15 @@ async function acquire(onWait: () => void): Promise<void> {
         /* being created right now */
       }
       if (Number.isFinite(owner) && !alive(owner)) {
-        rmSync(LOCK_DIR, { recursive: true, force: true }); // left by a process that died
+        // Left by a process that died mid-check: put the host back as that check found it.
+        let saved: string | null = null;
+        try {
+          saved = readFileSync(SAVED_HOST_STATE, 'utf8');
+        } catch {
+          /* it died before saving */
+        }
+        onStale(saved);
+        rmSync(LOCK_DIR, { recursive: true, force: true });
         continue;
       }
       if (!told) {
@@ -43,9 +54,9 @@ async function acquire(onWait: () => void): Promise<void> {
 }
 
 /** Run fn holding the check lock; queued behind checks of this process and others. */
-export function withCheckLock<T>(fn: () => Promise<T>, onWait: () => void = () => {}): Promise<T> {
+export function withCheckLock<T>(fn: () => Promise<T>, onWait: () => void = () => {}, onStale: (savedState: string | null) => void = () => {}): Promise<T> {
   const next = tail.then(async () => {
-    await acquire(onWait);
+    await acquire(onWait, onStale);
     try {
       return await fn();
     } finally {
@@ -54,4 +65,14 @@ export function withCheckLock<T>(fn: () => Promise<T>, onWait: () => void = () =
   });
   tail = next.catch(() => {});
   return next;
+}
+
+/** Is a check running on this kernel now (this process or another)? For probes that would rather not disturb it. */
+export function checkRunning(): boolean {
+  try {
+    const owner = Number(readFileSync(`${LOCK_DIR}/pid`, 'utf8'));
+    return !Number.isFinite(owner) || alive(owner);
+  } catch {
+    return false;
+  }
 }

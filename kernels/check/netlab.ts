@@ -81,3 +81,192 @@ export async function iptablesSave(t: CheckContext, ns: string | null, table = '
   const r = await inNetns(t, ns, 'iptables-save', ['-t', table], { allowFail: true });
   return r.stdout.split('\n').filter((l) => l.startsWith('-A '));
 }
+
+// --- Links, addresses, veth peers; the learner's binary in a stand-in host (5.17–5.19) ---
+
+/** An interface as `ip -d -json link` shows it. */
+export interface NetLink {
+  ifindex: number;
+  ifname: string;
+  flags: string[];
+  operstate: string;
+  /** A veth's peer: its ifindex, in the namespace link_netnsid names (absent: this one). */
+  link_index?: number;
+  link_netnsid?: number;
+  master?: string;
+  linkinfo?: { info_kind?: string; info_slave_kind?: string };
+}
+
+/** Every interface of ns (null: the host's), with details; [] when ns cannot be read. */
+export async function netLinks(ns: string | null): Promise<NetLink[]> {
+  return ipJson<NetLink[]>(['-d', 'link', 'show'], ns ?? undefined).catch(() => []);
+}
+
+/** One interface of ns by name, or null. */
+export async function netLink(ns: string | null, ifname: string): Promise<NetLink | null> {
+  return (await netLinks(ns)).find((l) => l.ifname === ifname) ?? null;
+}
+
+/** The IPv4 addresses of an interface in ns, as "10.200.17.1/24"; [] when it has none or is absent. */
+export async function ipv4Addresses(ns: string | null, ifname: string): Promise<string[]> {
+  const r = await ipJson<{ addr_info?: { family: string; local: string; prefixlen: number }[] }[]>(['-4', 'addr', 'show', 'dev', ifname], ns ?? undefined).catch(() => []);
+  return r.flatMap((l) => (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`));
+}
+
+/** The name of the namespace that nsid means, seen from ns (`ip netns list-id`); null when it has none (the host's, seen from a named one). */
+export async function nsidName(ns: string | null, nsid: number): Promise<string | null> {
+  const ids = await ipJson<{ nsid: number; name?: string }[]>(['netns', 'list-id'], ns ?? undefined).catch(() => []);
+  return ids.find((i) => i.nsid === nsid)?.name ?? null;
+}
+
+/**
+ * The other end of the veth ifname in ns and the namespace it is in (a name; null: the
+ * host's), confirmed both ways: its own peer is ifname in ns. Interface indexes are per
+ * namespace, so the index alone proves nothing; link_netnsid says where to look. null when
+ * ifname is not a veth, or its peer is in no named namespace and not in the host's.
+ */
+export async function vethPeer(ns: string | null, ifname: string): Promise<{ netns: string | null; link: NetLink } | null> {
+  const self = await netLink(ns, ifname);
+  if (!self || self.linkinfo?.info_kind !== 'veth' || self.link_index === undefined) return null;
+  const elsewhere = self.link_netnsid !== undefined;
+  const where = elsewhere ? await nsidName(ns, self.link_netnsid!) : ns;
+  if (elsewhere && where === null && ns === null) return null; // an unnamed namespace
+  const peer = (await netLinks(where)).find((l) => l.ifindex === self.link_index);
+  if (!peer || peer.link_index !== self.ifindex) return null;
+  const back = peer.link_netnsid === undefined ? where : await nsidName(where, peer.link_netnsid);
+  return back === ns ? { netns: where, link: peer } : null;
+}
+
+/**
+ * The learner's binary run inside ns with `ip netns exec`: a namespace the check made stands
+ * in for the host, so what the program creates (links of any name, sysctls) is the check's
+ * alone and goes with it. Jailed and time-limited like t.run (a hang fails binary-finished);
+ * the result's command reads as the learner would type it.
+ */
+export async function runInNetns(t: CheckContext, ns: string, args: string[], timeoutMs = 10_000): Promise<RunResult> {
+  const r = await t.sh('ip', ['netns', 'exec', ns, t.binaryPath, ...args], { allowFail: true, timeoutMs, cwd: t.tmp });
+  t.binaryMs += r.durationMs;
+  const command = [t.binaryPath.split('/').pop(), ...args].join(' ');
+  if (r.timedOut) {
+    t.must({
+      id: 'binary-finished',
+      title: `\`${command}\` finishes`,
+      pass: false,
+      expected: `exit within ${timeoutMs / 1000} s`,
+      observed: `still running after ${timeoutMs / 1000} s: killed with everything it started`,
+      hint: 'The program hung. Does it wait on a child that never exits, or read stdin?',
+    });
+  }
+  return { ...r, command };
+}
+
+// --- iptables rules, chain policies and sysctls of a namespace (5.20–5.21) ---
+
+/** One option of a rule: `-s 10.0.0.0/24` is { name: '-s', value: '10.0.0.0/24' }; `! -o eth0` is negated. */
+export interface IptablesOption {
+  name: string;
+  value: string;
+  negated: boolean;
+}
+
+/** An iptables-save rule line, split: `-A <chain> … -j <target> …`. */
+export interface IptablesRule {
+  line: string;
+  chain: string;
+  /** -j (or -g) target: ACCEPT, MASQUERADE, DNAT, a chain of the rule set's own…; '' if none. */
+  target: string;
+  options: IptablesOption[];
+}
+
+/** Split an iptables-save line into words, keeping "quoted strings" (comments) whole. */
+function iptablesWords(line: string): string[] {
+  const words: string[] = [];
+  for (const m of line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)) words.push(m[1] !== undefined ? m[1] : m[2]!);
+  return words;
+}
+
+/** Parse one `-A …` line of iptables-save; null for anything else. */
+export function parseIptablesRule(line: string): IptablesRule | null {
+  const words = iptablesWords(line.trim());
+  if (words[0] !== '-A' || !words[1]) return null;
+  const options: IptablesOption[] = [];
+  let negated = false;
+  let current: IptablesOption | null = null;
+  for (const w of words.slice(2)) {
+    if (w === '!') negated = true;
+    else if (/^-/.test(w) && !/^-\d/.test(w)) {
+      current = { name: w, value: '', negated };
+      options.push(current);
+      negated = false;
+    } else if (current) current.value = current.value ? `${current.value} ${w}` : w;
+  }
+  const jump = options.find((o) => o.name === '-j' || o.name === '--jump' || o.name === '-g' || o.name === '--goto');
+  return { line: line.trim(), chain: words[1], target: jump?.value ?? '', options };
+}
+
+/** The value of a rule's option (first match, negated or not), or undefined. */
+export function ruleOption(rule: IptablesRule, ...names: string[]): IptablesOption | undefined {
+  return rule.options.find((o) => names.includes(o.name));
+}
+
+/**
+ * The rules a packet entering `chain` can meet: that chain's, then (depth first, where they
+ * are jumped to) those of the rule set's own chains it jumps or goes to. Lines are
+ * iptables-save `-A` lines of one table (iptablesSave).
+ */
+export function chainRules(lines: string[], chain: string): IptablesRule[] {
+  const rules = lines.map(parseIptablesRule).filter((r): r is IptablesRule => r !== null);
+  const chains = new Set(rules.map((r) => r.chain));
+  const out: IptablesRule[] = [];
+  const seen = new Set<string>();
+  const walk = (c: string) => {
+    if (seen.has(c)) return;
+    seen.add(c);
+    for (const r of rules.filter((x) => x.chain === c)) {
+      out.push(r);
+      if (chains.has(r.target)) walk(r.target);
+    }
+  };
+  walk(chain);
+  return out;
+}
+
+/** A built-in chain's policy and how many packets it has decided so far (iptables-save -c); null if the table is absent. */
+export async function chainPolicy(t: CheckContext, ns: string | null, table: string, chain: string): Promise<{ policy: string; packets: number } | null> {
+  const r = await inNetns(t, ns, 'iptables-save', ['-c', '-t', table], { allowFail: true });
+  const m = new RegExp(`^:${chain} (\\S+) \\[(\\d+):\\d+\\]`, 'm').exec(r.stdout);
+  return m ? { policy: m[1]!, packets: Number(m[2]) } : null;
+}
+
+/** /proc/sys path of a sysctl key: "net/ipv4/ip_forward" as is, "net.ipv4.ip_forward" with dots as separators. */
+function sysctlPath(key: string): string {
+  return `/proc/sys/${key.includes('/') ? key : key.replace(/\./g, '/')}`;
+}
+
+/** A sysctl as the namespace sees it (/proc/sys/net is per network namespace); null if absent. */
+export async function readSysctl(t: CheckContext, ns: string | null, key: string): Promise<string | null> {
+  const r = await inNetns(t, ns, 'cat', [sysctlPath(key)], { allowFail: true });
+  return r.code === 0 ? r.stdout.trim() : null;
+}
+
+/** Set a sysctl in a namespace (the host guard puts the host's back after a check). */
+export async function writeSysctl(t: CheckContext, ns: string | null, key: string, value: string): Promise<void> {
+  await inNetns(t, ns, 'sh', ['-c', 'echo "$1" > "$2"', 'sh', value, sysctlPath(key)]);
+}
+
+// --- ICMP counters of a namespace (5.24) ---
+
+/**
+ * The ICMP counters of ns (null: the host's) from /proc/net/snmp, which is per network
+ * namespace: { InEchos, OutEchoReps, OutEchos, InEchoReps, … }. Unlike interface counters
+ * they count ICMP only, not the ARP and IPv6 chatter of a new link. {} when unreadable.
+ */
+export async function icmpCounters(t: CheckContext, ns: string | null): Promise<Record<string, number>> {
+  const r = await inNetns(t, ns, 'cat', ['/proc/net/snmp'], { allowFail: true });
+  const [names, values] = r.stdout.split('\n').filter((l) => l.startsWith('Icmp: '));
+  const out: Record<string, number> = {};
+  if (!names || !values) return out;
+  const v = values.split(/\s+/).slice(1);
+  names.split(/\s+/).slice(1).forEach((n, i) => (out[n] = Number(v[i] ?? 0)));
+  return out;
+}

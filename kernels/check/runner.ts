@@ -1,13 +1,13 @@
 // Runs one challenge's verifier: with the kernel lock, a time limit, cleanup that always runs,
 // and a host guard around it. The lab server and `lux check` both come through here.
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { AssertionResult, CheckEvent, CheckResult } from '../../common/check.ts';
 import { mountinfo } from '../proc.ts';
 import { CheckAbort, CheckContext } from './context.ts';
 import { isVerifier } from './define.ts';
-import { hostState, restoreHost, type GuardReport } from './host-guard.ts';
-import { withCheckLock } from './lock.ts';
+import { hostState, restoreHost, type GuardReport, type HostState } from './host-guard.ts';
+import { SAVED_HOST_STATE, withCheckLock } from './lock.ts';
 
 export interface RunCheckOptions {
   challengeId: string;
@@ -24,6 +24,11 @@ export function runCheck(o: RunCheckOptions): Promise<CheckResult> {
   return withCheckLock(
     () => runLocked(o, emit),
     () => emit({ type: 'log', text: 'Waiting for another check on this kernel to finish…' }),
+    (saved) => {
+      if (!saved) return;
+      const report = restoreHost(JSON.parse(saved) as HostState, { names: [], tmp: '/nonexistent' });
+      for (const s of report.swept) emit({ type: 'log', text: `an earlier check died mid-way; restored: ${s}` });
+    },
   );
 }
 
@@ -32,6 +37,7 @@ async function runLocked(o: RunCheckOptions, emit: (e: CheckEvent) => void): Pro
   const t0 = performance.now();
   emit({ type: 'start', challengeId: o.challengeId });
   const before = hostState();
+  writeFileSync(SAVED_HOST_STATE, JSON.stringify(before)); // for the next check, should this process die
   const controller = new AbortController();
   const ctx = new CheckContext({
     binDir: o.binDir,
@@ -102,6 +108,7 @@ async function runLocked(o: RunCheckOptions, emit: (e: CheckEvent) => void): Pro
     assertions: ctx.assertions,
     swept: [...guard.swept, ...cleanupErrors, ...guard.leaked.map((l) => `LEAKED: ${l}`)],
     ...(ctx.diagram ? { diagram: ctx.diagram } : {}),
+    ...(ctx.topology ? { topology: ctx.topology } : {}),
     ...(error ? { error } : {}),
   };
   emit({ type: 'end', result });

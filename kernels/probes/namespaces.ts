@@ -41,7 +41,7 @@ export function probeNamespaces(focus: number[] = []): NamespaceSnapshot {
 }
 
 /** Named network namespaces: nsfs bind mounts under /var/run/netns (or /run/netns). */
-function namedNetns(): Map<string, number> {
+export function namedNetns(): Map<string, number> {
   const out = new Map<string, number>();
   const mounted = new Set(mountinfo('self').filter((m) => m.fsType === 'nsfs').map((m) => m.mountPoint));
   for (const dir of ['/run/netns']) {

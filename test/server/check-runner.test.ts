@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { runCheck } from '../../kernels/check/runner.ts';
 import { allPids, cmdline } from '../../kernels/proc.ts';
 
@@ -64,4 +64,16 @@ test('network test hosts: two namespaces, a veth, ping and TCP cross; all remove
   assert.equal(r.status, 'passed', JSON.stringify(r.assertions) + (r.error ?? ''));
   assert.equal(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }), '');
   assert.deepEqual(r.swept.filter((s) => s.startsWith('LEAKED')), []);
+});
+
+test('a lab process that dies mid-check: the next check puts the host back first', async () => {
+  const before = hostname();
+  const script = `import { runCheck } from '${new URL('../../kernels/check/runner.ts', import.meta.url).pathname}';
+await runCheck({ challengeId: 'dies', verifierPath: '${dir}dies.ts', binDir: '${dir}bin', binary: 'hang' });`;
+  const died = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(died.status, 9, died.stderr);
+  assert.notEqual(hostname(), before, 'the dead check left the host renamed');
+  const r = await check('leaves-netns.ts');
+  assert.equal(hostname(), before);
+  assert.equal(r.status, 'passed');
 });
