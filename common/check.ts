@@ -1,6 +1,6 @@
 // Check results: produced by kernels/check, streamed to the page and to `lux check --json`,
 // saved under the workspace's state folder.
-import type { NamespaceSnapshot } from './diagram.ts';
+import type { NamespaceSnapshot, TopologySnapshot } from './diagram.ts';
 
 export interface AssertionResult {
   id: string; // stable, so fixtures can name the assertion they must fail
@@ -26,6 +26,8 @@ export interface CheckResult {
   swept: string[];
   /** Namespace state the verifier observed (the check cell draws it). */
   diagram?: NamespaceSnapshot;
+  /** Network topology the verifier observed (Stage 11; the check cell draws it). */
+  topology?: TopologySnapshot;
   error?: string;
   /** Why the check was not run: one line per missing feature, as `lux doctor` says it. */
   unavailable?: string[];

@@ -416,7 +416,7 @@ function parseRule(namespaceId: string, text: string, host: boolean): NatRule | 
 function summarize(r: NatRule, host: boolean): string {
   const hostOf = (a: string) => a.replace(/\/32$/, '');
   const proto = r.protocol && r.protocol !== 'tcp' ? `/${r.protocol}` : '';
-  const where = r.destination ? hostOf(r.destination) : r.inInterface ?? (host ? 'host' : '*');
+  const where = r.destination ? hostOf(r.destination) : r.inInterface ?? (host ? 'host' : 'any');
   const at = r.dport ? `${where}:${r.dport}${proto}` : where;
   switch (r.kind) {
     case 'MASQUERADE':

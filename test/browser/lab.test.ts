@@ -11,6 +11,7 @@ import { build as viteBuild } from 'vite';
 import { build, type LabServer } from '../../server/app.ts';
 import { Lab, REPO_ROOT } from '../../server/lab.ts';
 import type { LuxWindow } from '../../client/src/monaco.ts';
+import type { Stage } from '../../common/notebook.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'browser-test-token-0123456789';
@@ -169,6 +170,19 @@ test('a compile error becomes an error marker on its line in the editor', async 
   assert.ok(onLine[0]!.error, 'an Error marker');
   assert.match(onLine[0]!.message, /undefinedThing/);
   await section().locator('.squiggly-error').first().waitFor(); // and it is drawn
+});
+
+test('a topology diagram cell draws the network namespaces, the host first', async () => {
+  const stage = (await (await page.request.get(`${baseUrl}/api/stages/11-networking`)).json()) as Stage;
+  const withTopology = stage.challenges.find((c) => c.cells.some((x) => x.kind === 'diagram' && x.diagram === 'topology'));
+  assert.ok(withTopology, 'stage 11 has a topology diagram cell');
+  await page.goto(`${baseUrl}/stage/11-networking#${withTopology.id}`);
+  const cell = page.locator(`section[data-challenge=${withTopology.id}] .cell-diagram[data-diagram=topology]`);
+  const svg = cell.locator('svg.topo-diagram');
+  await svg.waitFor({ timeout: 20_000 });
+  assert.equal(await svg.locator('.topo-box').first().getAttribute('data-host'), 'true');
+  assert.ok((await svg.locator('.topo-box[data-host=true] [data-ifname=lo]').count()) === 1, 'the host box lists lo');
+  await cell.screenshot({ path: join(REPO_ROOT, 'test-results', 'topology.png') });
 });
 
 test('nothing threw in the page', () => {

@@ -3,6 +3,7 @@
 import type { AssertionResult, CheckEvent, CheckResult } from '../../../common/check.ts';
 import { challengePath, errorText, getJsonOrNull, postStream } from '../api.ts';
 import { namespaceDiagram } from '../diagram.ts';
+import { topologyDiagram } from '../topology.ts';
 import { formatDuration, formatTime, h, present, trustedHtml } from '../dom.ts';
 import { ndjson } from '../ndjson.ts';
 import type { Cell, Section } from './section.ts';
@@ -41,8 +42,14 @@ export function checkCell(section: Section, html: string): Cell {
     summary.replaceChildren(...summaryContent(result, previous));
     summary.dataset.status = result.status;
     summary.hidden = false;
-    if (result.diagram) {
-      diagram.replaceChildren(h('h4', {}, 'Namespaces during the check'), namespaceDiagram(result.diagram));
+    const pictures = present(
+      result.diagram ? h('h4', {}, 'Namespaces during the check') : null,
+      result.diagram ? namespaceDiagram(result.diagram) : null,
+      result.topology ? h('h4', {}, 'Network during the check') : null,
+      result.topology ? topologyDiagram(result.topology) : null,
+    );
+    if (pictures.length) {
+      diagram.replaceChildren(...pictures);
       diagram.hidden = false;
     }
   };

@@ -1,36 +1,85 @@
-// The diagram cell: the machine's namespaces right now, as the kernel reports them.
-import type { NamespaceSnapshot } from '../../../common/diagram.ts';
-import { errorText, getJson } from '../api.ts';
+// The diagram cell: a live picture of the machine, as the kernel reports it — its namespaces
+// (`namespaces`) or its network topology (`topology`). Redrawn on Refresh and after a check
+// of the section; the topology is also polled while the cell is in view and the tab visible.
+import type { NamespaceSnapshot, TopologySnapshot } from '../../../common/diagram.ts';
+import type { DiagramKind } from '../../../common/notebook.ts';
+import { errorText, failure, getJson } from '../api.ts';
 import { namespaceDiagram } from '../diagram.ts';
 import { formatTime, h } from '../dom.ts';
+import { topologyDiagram } from '../topology.ts';
 import { Section, type Cell } from './section.ts';
 
-export function diagramCell(section: Section): Cell {
+interface Kind<T extends { takenAt: string }> {
+  label: string;
+  reading: string;
+  /** A poll answers null when the server would rather not probe now (a check is running). */
+  fetch(poll: boolean): Promise<T | null>;
+  draw(snap: T): SVGSVGElement;
+  /** Poll every this many ms while in view (0: never). */
+  pollMs: number;
+}
+
+const KINDS: { [K in DiagramKind]: Kind<K extends 'namespaces' ? NamespaceSnapshot : TopologySnapshot> } = {
+  namespaces: {
+    label: 'namespaces',
+    reading: 'reading /proc…',
+    fetch: () => getJson<NamespaceSnapshot>('/api/probes/namespaces'),
+    draw: namespaceDiagram,
+    pollMs: 0,
+  },
+  topology: {
+    label: 'network topology',
+    reading: 'reading ip and iptables in every network namespace…',
+    fetch: async (poll) => {
+      const res = await fetch(`/api/probes/topology${poll ? '?poll=1' : ''}`);
+      if (res.status === 204) return null;
+      if (!res.ok) throw await failure(res);
+      return (await res.json()) as TopologySnapshot;
+    },
+    draw: topologyDiagram,
+    pollMs: 3000,
+  },
+};
+
+export function diagramCell(section: Section, kind: DiagramKind = 'namespaces'): Cell {
+  const k = KINDS[kind] as Kind<NamespaceSnapshot | TopologySnapshot>;
   const refresh = h('button', { type: 'button', 'data-testid': 'diagram-refresh' }, 'Refresh');
   const when = h('span', { class: 'muted', role: 'status' }, '');
-  const figure = h('div', { class: 'diagram', 'data-testid': 'diagram' });
+  const figure = h('div', { class: 'diagram', 'data-testid': 'diagram', 'data-diagram': kind });
   const el = h(
     'div',
-    { class: 'cell cell-diagram' },
-    h('div', { class: 'cell-toolbar' }, h('span', { class: 'file-name' }, 'namespaces'), refresh, when),
+    { class: 'cell cell-diagram', 'data-diagram': kind },
+    h('div', { class: 'cell-toolbar' }, h('span', { class: 'file-name' }, k.label), refresh, when),
     figure,
   );
 
   let generation = 0; // only the newest answer is drawn
-  const load = async () => {
+  let loading = false;
+  let drawn = ''; // the snapshot on screen, without its time: a poll redraws only on a change
+  const load = async (poll = false) => {
     const mine = ++generation;
-    refresh.disabled = true;
-    when.textContent = 'reading /proc…';
+    loading = true;
+    if (!poll) {
+      refresh.disabled = true;
+      when.textContent = k.reading;
+    }
     try {
-      const snap = await getJson<NamespaceSnapshot>('/api/probes/namespaces');
-      if (mine !== generation) return;
-      figure.replaceChildren(namespaceDiagram(snap));
+      const snap = await k.fetch(poll);
+      if (mine !== generation || !snap) return;
+      const content = JSON.stringify({ ...snap, takenAt: '' });
+      if (content !== drawn) {
+        figure.replaceChildren(k.draw(snap));
+        drawn = content;
+      }
       when.textContent = `as of ${formatTime(snap.takenAt)}`;
     } catch (e) {
       if (mine !== generation) return;
-      when.textContent = `could not read the namespaces: ${errorText(e)}`;
+      when.textContent = `could not read the ${k.label}: ${errorText(e)}`;
     } finally {
-      if (mine === generation) refresh.disabled = false;
+      if (mine === generation) {
+        refresh.disabled = false;
+        loading = false;
+      }
     }
   };
   refresh.addEventListener('click', () => void load());
@@ -38,10 +87,22 @@ export function diagramCell(section: Section): Cell {
   section.events.addEventListener(Section.CHECK_END, afterCheck);
   void load();
 
+  // Polling: only while the cell is on screen and the tab visible, one request at a time.
+  let inView = false;
+  const observer = k.pollMs && typeof IntersectionObserver !== 'undefined' ? new IntersectionObserver((entries) => (inView = entries.some((e) => e.isIntersecting))) : null;
+  observer?.observe(el);
+  const timer = observer
+    ? setInterval(() => {
+        if (inView && !document.hidden && !loading) void load(true);
+      }, k.pollMs)
+    : undefined;
+
   return {
     el,
     dispose() {
       generation++;
+      clearInterval(timer);
+      observer?.disconnect();
       section.events.removeEventListener(Section.CHECK_END, afterCheck);
     },
   };

@@ -7,8 +7,25 @@ import { diagramCell } from './diagram-cell.ts';
 import { goCell } from './go-cell.ts';
 import type { Cell, Section } from './section.ts';
 import { terminalCell } from './terminal-cell.ts';
+import { isParticipant } from '../workshop.ts';
+
+/** A workshop participant reads the instructor's notebook; the doing happens in their own lab. */
+const OWN_LAB: Record<Exclude<CellModel['kind'], 'text'>, string> = {
+  go: 'write main.go there; this page only shows the lesson.',
+  terminal: "try it in your lab's terminal. The instructor's shared terminal is beside this page.",
+  check: "press Check there. Its result can go to the instructor's board.",
+  diagram: "it draws this challenge's namespaces.",
+};
+
+function ownLabCell(cell: CellModel): Cell {
+  const what = OWN_LAB[cell.kind as keyof typeof OWN_LAB] ?? 'this cell runs there.';
+  const note = h('p', { class: 'own-lab-note', 'data-testid': 'own-lab-note', 'data-kind': cell.kind }, h('strong', {}, 'Do this in your own lab'), `: ${what}`);
+  // A check cell's text says what is checked: worth reading here too.
+  return { el: h('div', { class: `cell cell-own-lab cell-${cell.kind}-note` }, cell.kind === 'check' ? trustedHtml('div', 'prose', cell.html) : null, note) };
+}
 
 export function renderCell(section: Section, cell: CellModel): Cell {
+  if (cell.kind !== 'text' && isParticipant()) return ownLabCell(cell);
   try {
     switch (cell.kind) {
       case 'text':
@@ -20,7 +37,7 @@ export function renderCell(section: Section, cell: CellModel): Cell {
       case 'check':
         return checkCell(section, cell.html);
       case 'diagram':
-        return diagramCell(section);
+        return diagramCell(section, cell.diagram);
     }
   } catch (e) {
     // One broken cell should not take the rest of the notebook with it.
