@@ -1,4 +1,5 @@
 // bridge <name> <subnet>
+// Creates a bridge with the subnet's first host address, up, and turns on IPv4 forwarding.
 package main
 
 import (

@@ -1,4 +1,5 @@
-// docker-net create|connect|disconnect|rm …
+// docker-net [--state-dir DIR] create <name> <subnet> | connect <name> <netns> | disconnect <name> <netns> | rm <name>
+// A Docker-like network: a bridge with NAT, and addresses handed out to namespaces, remembered in DIR/<name>.json.
 package main
 
 import (

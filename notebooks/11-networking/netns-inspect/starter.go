@@ -1,4 +1,5 @@
 // netns-inspect <name> [--json]
+// Shows the interfaces, addresses, routes and iptables rules inside the network namespace /run/netns/<name>.
 package main
 
 import (

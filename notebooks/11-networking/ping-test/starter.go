@@ -1,4 +1,5 @@
-// ping-test <netns1> <netns2>
+// ping-test [-c COUNT] [-bridge NAME] <netns1> <netns2>
+// Joins two namespaces through a bridge, pings from the first to the second, reports loss and RTT; exits 1 on loss.
 package main
 
 import (

@@ -1,4 +1,5 @@
 // veth create <name1> <name2> [--netns1 NS] [--netns2 NS] [--addr1 CIDR] [--addr2 CIDR]
+// Creates a veth pair, each end in its namespace when one is given, addressed and up.
 package main
 
 import (
