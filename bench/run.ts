@@ -2,7 +2,7 @@
 // figures go to test-results/bench.json. It measures and never asserts on time. Loopback only;
 // everything it starts (server, terminal sessions, ptys, temp dirs) is closed or removed.
 //   npm run bench                 everything (about a minute on 2 cores)
-//   npm run bench -- terminal     only some sections: terminal, check, build, pages
+//   npm run bench -- terminal     only some sections: terminal, check, build, pages, workshop
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -13,6 +13,7 @@ import { benchCheck, type CheckBench } from './check.ts';
 import { benchPages, type PagesBench } from './pages.ts';
 import { fmt, kB, table, type Row } from './stats.ts';
 import { benchTerminal, type TerminalResults } from './terminal.ts';
+import { benchWorkshop, type WorkshopBench } from './workshop.ts';
 
 const CAT_RUNS = 5;
 const CAT_BYTES = 50 * 2 ** 20; // 50 MiB of text
@@ -21,7 +22,9 @@ const CHECK_RUNS = 7;
 const CHECKS = ['uts-container', 'container-run'];
 const BUILD_RUNS = 5;
 const BUILD_CHALLENGE = 'uts-container';
-const SECTIONS = ['pages', 'build', 'check', 'terminal'] as const;
+const WORKSHOP_VIEWERS = 50;
+const WORKSHOP_KEYSTROKES = 200;
+const SECTIONS = ['pages', 'build', 'check', 'terminal', 'workshop'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const asked = process.argv.slice(2);
@@ -51,6 +54,7 @@ const results: {
   build?: BuildBench;
   checks?: CheckBench[];
   terminal?: TerminalResults;
+  workshop?: WorkshopBench;
 } = {
   meta: {
     startedAt: new Date().toISOString(),
@@ -82,6 +86,10 @@ try {
     log(`terminal: cat ${CAT_RUNS}× over WebSocket and bare pty, then ${KEYSTROKES} keystrokes`);
     results.terminal = await benchTerminal({ tmp, fileBytes: CAT_BYTES, runs: CAT_RUNS, keystrokes: KEYSTROKES, log });
   }
+  if (want('workshop')) {
+    log(`workshop: a shared terminal with steady output, ${WORKSHOP_VIEWERS} acking viewers + 1 stalled, ${WORKSHOP_KEYSTROKES} keystrokes alone and with them`);
+    results.workshop = await benchWorkshop({ tmp, viewers: WORKSHOP_VIEWERS, keystrokes: WORKSHOP_KEYSTROKES, log });
+  }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
@@ -105,6 +113,26 @@ if (t) {
   rows.push({ section: 'keystroke echo', metric: 'WebSocket p99', value: `${fmt(t.latencyWs.p99, 2)} ms`, runs: ks, note: `max ${fmt(t.latencyWs.max, 2)} ms` });
   rows.push({ section: 'keystroke echo', metric: 'bare pty p50', value: `${fmt(t.latencyBare.p50, 2)} ms`, runs: `${t.latencyBare.samplesMs.length}`, note: 'reference: same bash, no server' });
   rows.push({ section: 'keystroke echo', metric: 'bare pty p99', value: `${fmt(t.latencyBare.p99, 2)} ms`, runs: `${t.latencyBare.samplesMs.length}`, note: `max ${fmt(t.latencyBare.max, 2)} ms` });
+}
+const w = results.workshop;
+if (w) {
+  const section = `workshop: ${w.viewers} viewers + 1 stalled`;
+  const v = w.viewerKBps;
+  rows.push({ section, metric: 'delivered per viewer: min', value: `${fmt(v.min)} kB/s`, runs: `${w.viewers}`, note: `source ${fmt(w.sourceKBps)} kB/s (what the instructor received), ${w.windowSeconds} s window` });
+  rows.push({ section, metric: 'delivered per viewer: median', value: `${fmt(v.median)} kB/s`, runs: `${w.viewers}`, note: `max ${fmt(v.max)} kB/s, ${w.viewerResyncs} resyncs` });
+  const la = w.latencyAlone;
+  const lv = w.latencyWithViewers;
+  rows.push({ section, metric: 'instructor echo, alone: p50', value: `${fmt(la.p50, 2)} ms`, runs: `${la.samplesMs.length}`, note: 'output running, tty echo' });
+  rows.push({ section, metric: 'instructor echo, alone: p99', value: `${fmt(la.p99, 2)} ms`, runs: `${la.samplesMs.length}`, note: `max ${fmt(la.max, 2)} ms; server CPU ${w.serverCpuPercent.alone}%` });
+  rows.push({ section, metric: 'instructor echo, with viewers: p50', value: `${fmt(lv.p50, 2)} ms`, runs: `${lv.samplesMs.length}` });
+  rows.push({ section, metric: 'instructor echo, with viewers: p99', value: `${fmt(lv.p99, 2)} ms`, runs: `${lv.samplesMs.length}`, note: `max ${fmt(lv.max, 2)} ms; server CPU ${w.serverCpuPercent.withViewers}%` });
+  const m = w.memory;
+  const gcNote = m.gc ? 'after GC, server process alone' : 'NO GC (node without --expose-gc): noisy';
+  rows.push({ section, metric: 'server memory per viewer: rss', value: `${m.perViewerKB.rss} kB`, runs: `${w.viewers}`, note: `${gcNote}; rss ${m.base.rssMB} → ${m.with50.rssMB} MB` });
+  rows.push({ section, metric: 'server memory per viewer: heap', value: `${m.perViewerKB.heapUsed} kB`, runs: `${w.viewers}`, note: `external (buffers) ${m.perViewerKB.external} kB/viewer` });
+  const s = w.stalled;
+  rows.push({ section, metric: 'stalled viewer: server-side unacked max', value: `${(s.unackedMax / 1000).toFixed(1)} kB`, runs: `${s.samples}`, note: `bounded: high watermark ${s.highWatermark / 1000} kB + one pty read; dropped behind: ${s.missed}` });
+  rows.push({ section, metric: 'stalled viewer: server memory over the window', value: `${m.stalledDeltaKB.rss} kB`, runs: '1', note: `rss; heap ${m.stalledDeltaKB.heapUsed} kB, external ${m.stalledDeltaKB.external} kB; socket buffer max ${(s.socketBufferedMax / 1000).toFixed(1)} kB` });
 }
 for (const c of results.checks ?? []) {
   const section = `check ${c.challenge}`;

@@ -71,7 +71,7 @@ function newMarker(): { marker: string; printf: string } {
 }
 
 /** A terminal client as the browser is: binary frames are output; acks every FLOW.ackChunk bytes. */
-class BenchClient {
+export class BenchClient {
   bytes = 0;
   frames = 0;
   acks = 0;
@@ -270,7 +270,7 @@ export interface LatencyResult {
 const KEYS = 'abcdefghijklmnopqrstuvwxyz';
 
 /** Type `count` single characters, each after the echo of the previous (plus a gap), timing each echo. */
-async function typeAndTime(
+export async function typeAndTime(
   count: number,
   write: (s: string) => void,
   setOnData: (f: ((d: Buffer) => void) | null) => void,

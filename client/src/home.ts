@@ -3,28 +3,48 @@ import type { HomeView, NotebookError } from '../../common/notebook.ts';
 import { errorText, getJson } from './api.ts';
 import { formatTime, h } from './dom.ts';
 import type { Page } from './page.ts';
+import { reportToSettings } from './report-to.ts';
 import { statusBadge } from './status.ts';
+import { role } from './workshop.ts';
 
 export function renderHome(root: HTMLElement): Page {
   document.title = 'luxlab';
   const page = h('div', { class: 'home', 'data-testid': 'home' }, h('p', { class: 'muted' }, 'Loading the stages…'));
   root.append(page);
   let alive = true;
+  let room: { dispose(): void } | null = null;
   getJson<HomeView>('/api/home').then(
-    (view) => alive && page.replaceChildren(...homeContent(view)),
+    (view) => {
+      if (!alive) return;
+      page.replaceChildren(...homeContent(view));
+      if (role() === 'instructor') {
+        // Workshop mode: the room (links, participants, board) above the stages.
+        void import('./workshop-room.ts').then(({ renderRoom }) => {
+          if (!alive) return;
+          const r = renderRoom(view);
+          room = r;
+          page.prepend(r.el);
+          if (location.hash === '#workshop-room') r.el.scrollIntoView();
+        });
+      }
+    },
     (e) => alive && page.replaceChildren(h('p', { class: 'error', role: 'alert' }, `Could not load the stages: ${errorText(e)}`)),
   );
   return {
     dispose() {
       alive = false;
+      room?.dispose();
     },
   };
 }
 
 function homeContent(view: HomeView): Node[] {
+  const participant = role() === 'participant';
   const nodes: Node[] = [
     h('h1', {}, 'Stages'),
-    h('p', { class: 'muted' }, 'Some checks need kernel features this machine may lack: ', h('a', { href: '/doctor', 'data-route': true, 'data-testid': 'doctor-link' }, 'see what it offers'), '.'),
+    participant
+      ? h('p', { class: 'muted', 'data-testid': 'participant-intro' }, 'You are following a workshop: these are the instructor\u2019s notebooks, to read. Do the exercises in your own lab.')
+      : h('p', { class: 'muted' }, 'Some checks need kernel features this machine may lack: ', h('a', { href: '/doctor', 'data-route': true, 'data-testid': 'doctor-link' }, 'see what it offers'), '.'),
   ];
   if (view.notebookErrors.length) nodes.push(notebookErrors(view.notebookErrors));
   const list = h('ol', { class: 'stage-list' });
@@ -59,6 +79,7 @@ function homeContent(view: HomeView): Node[] {
     );
   }
   nodes.push(list);
+  if (role() === 'learner') nodes.push(reportToSettings());
   return nodes;
 }
 

@@ -8,6 +8,7 @@ import { Section, type Cell } from './cells/section.ts';
 import { h, trustedHtml } from './dom.ts';
 import type { Page } from './page.ts';
 import { progressOf, statusBadge } from './status.ts';
+import { reportPosition } from './workshop.ts';
 
 export function renderNotebook(root: HTMLElement, slug: string): Page {
   document.title = 'luxlab';
@@ -133,6 +134,7 @@ class NotebookView {
     this.nextBtn.textContent = next ? `${next.number} ${next.title} →` : 'Next →';
     this.position.textContent = `${i + 1} of ${list.length}`;
     document.title = `${challenge.number} ${challenge.title} · Stage ${this.stage.stage} · luxlab`;
+    reportPosition({ slug: this.stage.slug, challenge: challenge.id }); // in a workshop, for those who follow
   }
 
   private renderSection(challenge: Challenge): RenderedSection {

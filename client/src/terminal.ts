@@ -1,6 +1,8 @@
 // A terminal cell's session: xterm.js on one side, the lab's pty WebSocket on the other
 // (protocol in common/protocol.ts). Loaded by dynamic import, so pages without a terminal
-// never download xterm.
+// never download xterm. The workshop's shared terminal (/ws/shared) is the same session with
+// other options: a viewer never resizes the pty (it scales its font to the pty's size) and
+// is read-only unless it holds the keyboard (the server drops a viewer's input anyway).
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
@@ -10,8 +12,12 @@ import { FLOW, type ClientMessage, type ServerMessage } from '../../common/proto
 const RECONNECT_FIRST_MS = 500;
 const RECONNECT_FACTOR = 2;
 const RECONNECT_MAX_MS = 15_000;
-/** The server closed for a reason retrying cannot fix: a malformed message (1008), an unknown challenge (4404). */
-const FATAL_CLOSE_CODES = new Set([1008, 4404]);
+/** The server closed for a reason retrying cannot fix: a malformed message (1008), an unknown
+ * challenge or no workshop (4404), the workshop has ended (4401), not joined yet (4403). */
+const FATAL_CLOSE_CODES = new Set([1008, 4404, 4401, 4403]);
+const FONT_SIZE = 14;
+/** A viewer shrinks its font to show the whole width of the pty, down to this (then its box scrolls). */
+const VIEWER_MIN_FONT_SIZE = 10;
 /** The server refuses bigger input messages (ClientMessage.input maxLength); pastes are split. */
 const INPUT_CHUNK_CHARS = 8 * 1024;
 
@@ -44,9 +50,19 @@ const DARK_THEME = { background: '#111418', foreground: '#d8dee9', cursor: '#d8d
 export type TerminalState =
   | { kind: 'connecting' }
   | { kind: 'open' }
-  | { kind: 'reconnecting'; inMs: number }
+  | { kind: 'reconnecting'; inMs: number; reason?: string }
   | { kind: 'exited'; code: number | null; signal: number | null }
   | { kind: 'failed'; reason: string };
+
+export interface TerminalOptions {
+  /** The WebSocket path (default /ws/terminals/<sessionId>). */
+  path?: string;
+  /** Watching someone else's pty: never send resize; draw at the pty's size, font scaled to fit. */
+  viewer?: boolean;
+  /** Keystrokes are not sent (see setReadOnly). */
+  readOnly?: boolean;
+  fontSize?: number;
+}
 
 export class TerminalSession {
   readonly term: Terminal;
@@ -62,22 +78,30 @@ export class TerminalSession {
   /** After a `reset` the screen snapshot is drawn at the pty's size; fit only once it is. */
   private awaitingScreen = false;
 
+  private readOnly: boolean;
+  private readonly fontSize: number;
+
   constructor(
     host: HTMLElement,
     private readonly sessionId: string,
     private readonly onState: (s: TerminalState) => void,
+    private readonly opts: TerminalOptions = {},
   ) {
     const dark = matchMedia('(prefers-color-scheme: dark)').matches;
+    this.readOnly = opts.readOnly ?? false;
+    this.fontSize = opts.fontSize ?? FONT_SIZE;
     this.term = new Terminal({
       fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
-      fontSize: 14,
-      cursorBlink: true,
+      fontSize: this.fontSize,
+      cursorBlink: !this.readOnly,
+      disableStdin: this.readOnly,
       scrollback: 5000,
       theme: dark ? DARK_THEME : LIGHT_THEME,
     });
     this.term.loadAddon(this.fitAddon);
     this.term.open(host);
     this.term.onData((data) => {
+      if (this.readOnly) return;
       for (let i = 0; i < data.length; i += INPUT_CHUNK_CHARS) this.send({ type: 'input', data: data.slice(i, i + INPUT_CHUNK_CHARS) });
     });
     // The cell is hidden while another challenge is shown; it is measured again when it reappears.
@@ -105,6 +129,23 @@ export class TerminalSession {
     this.term.focus();
   }
 
+  /** Read-only: keystrokes are not sent (a viewer handed the keyboard becomes writable). */
+  setReadOnly(readOnly: boolean): void {
+    this.readOnly = readOnly;
+    this.term.options.disableStdin = readOnly;
+    this.term.options.cursorBlink = !readOnly;
+  }
+
+  /** Connect again now (after the shell exited, or to retry without waiting for the backoff). */
+  reconnect(): void {
+    if (this.disposed) return;
+    this.closeSocket();
+    this.exited = false;
+    this.term.reset();
+    this.retryDelay = RECONNECT_FIRST_MS;
+    this.connect();
+  }
+
   dispose(): void {
     this.disposed = true;
     this.closeSocket();
@@ -117,7 +158,8 @@ export class TerminalSession {
     this.retryTimer = null;
     this.onState({ kind: 'connecting' });
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(`${scheme}//${location.host}/ws/terminals/${encodeURIComponent(this.sessionId)}`);
+    const path = this.opts.path ?? `/ws/terminals/${encodeURIComponent(this.sessionId)}`;
+    const ws = new WebSocket(`${scheme}//${location.host}${path}`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     this.renderedSinceAck = 0; // acks count per connection
@@ -143,7 +185,7 @@ export class TerminalSession {
       }
       const inMs = this.retryDelay;
       this.retryDelay = Math.min(RECONNECT_MAX_MS, this.retryDelay * RECONNECT_FACTOR);
-      this.onState({ kind: 'reconnecting', inMs });
+      this.onState({ kind: 'reconnecting', inMs, ...(ev.reason ? { reason: ev.reason } : {}) });
       this.retryTimer = setTimeout(() => this.connect(), inMs);
     };
   }
@@ -174,11 +216,13 @@ export class TerminalSession {
         if (this.term.cols !== msg.cols || this.term.rows !== msg.rows) this.term.resize(msg.cols, msg.rows);
         this.sentSize = { cols: msg.cols, rows: msg.rows };
         this.awaitingScreen = true;
+        this.fitFont();
         break;
       case 'resize':
         // Another window resized the shared pty: follow it so its output lines up.
         if (this.term.cols !== msg.cols || this.term.rows !== msg.rows) this.term.resize(msg.cols, msg.rows);
         this.sentSize = { cols: msg.cols, rows: msg.rows };
+        this.fitFont();
         break;
       case 'exit':
         this.exited = true;
@@ -188,8 +232,25 @@ export class TerminalSession {
     }
   }
 
+  /**
+   * A viewer keeps the pty's size (its output only lines up at that size) and picks the
+   * biggest font, up to the usual one, that shows every column in its box.
+   */
+  private fitFont(): void {
+    if (!this.opts.viewer) return;
+    for (let i = 0; i < 4; i++) {
+      const dims = this.fitAddon.proposeDimensions(); // columns that fit at the current font
+      if (!dims || !Number.isFinite(dims.cols) || dims.cols < 2) return; // hidden
+      const size = this.term.options.fontSize ?? this.fontSize;
+      const wanted = Math.max(VIEWER_MIN_FONT_SIZE, Math.min(this.fontSize, Math.floor((size * dims.cols) / this.term.cols)));
+      if (wanted === size) return;
+      this.term.options.fontSize = wanted;
+    }
+  }
+
   /** Fit xterm to its box and tell the pty when that changes the size. */
   private fitAndReport(): void {
+    if (this.opts.viewer) return this.fitFont();
     if (this.awaitingScreen) return; // done once the snapshot is drawn
     const dims = this.fitAddon.proposeDimensions();
     if (!dims || !Number.isFinite(dims.cols) || !Number.isFinite(dims.rows) || dims.cols < 2 || dims.rows < 1) return; // hidden

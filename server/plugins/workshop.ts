@@ -39,6 +39,7 @@ export interface WorkshopOptions {
 
 export default async function workshopRoutes(app: FastifyInstance, { lab, terminals, workshop, links }: WorkshopOptions): Promise<void> {
   const participants = { participants: true };
+  workshop?.setMaxListeners(0); // one 'event' listener per /ws/workshop socket, one 'ended' per viewer: no leak warning past 10
   const need = (): Workshop => {
     if (!workshop) throw new Errors.NO_WORKSHOP();
     return workshop;
