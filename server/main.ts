@@ -45,7 +45,7 @@ const links = workshop ? { instructor: `${base}/?token=${token}`, participant: `
 const { app } = await build({
   lab,
   token,
-  allowedHosts: [...LOOPBACK_HOSTS, values.host, ...ownAddresses, ...extraHosts],
+  allowedHosts: [...LOOPBACK_HOSTS, values.host, ...ownAddresses, ...extraHosts, ...(process.env.LUX_PUBLIC_HOST ? [process.env.LUX_PUBLIC_HOST] : [])],
   logger: process.env.LUX_LOG === '1',
   workshop,
   workshopLinks: links,

@@ -110,7 +110,10 @@ async function auth(app: FastifyInstance, opts: AuthOptions): Promise<void> {
         req.participant = p;
         return;
       }
-      if (workshop.ended && (req.cookies[PARTICIPANT_COOKIE] || req.cookies[JOIN_COOKIE])) throw new Errors.REVOKED();
+      if (workshop.ended && (req.cookies[PARTICIPANT_COOKIE] || req.cookies[JOIN_COOKIE])) {
+        if (isPage) return reply.code(401).type('text/html').send('<!doctype html><title>luxlab</title><p>This workshop has ended: its links no longer work.</p>');
+        throw new Errors.REVOKED();
+      }
     }
     if (isPage) return reply.code(401).type('text/html').send(NEEDS_TOKEN_PAGE);
     throw new Errors.UNAUTHORIZED();

@@ -39,6 +39,7 @@ export interface WorkshopOptions {
 
 export default async function workshopRoutes(app: FastifyInstance, { lab, terminals, workshop, links }: WorkshopOptions): Promise<void> {
   const participants = { participants: true };
+  let viewers = 0; // participants watching the shared terminal
   workshop?.setMaxListeners(0); // one 'event' listener per /ws/workshop socket, one 'ended' per viewer: no leak warning past 10
   const need = (): Workshop => {
     if (!workshop) throw new Errors.NO_WORKSHOP();
@@ -134,16 +135,17 @@ export default async function workshopRoutes(app: FastifyInstance, { lab, termin
     const w = workshop;
     if (!w) return socket.close(4404, 'not in workshop mode');
     if (req.role === 'participant' && !req.participant) return socket.close(4403, 'join with a display name first');
-    const existing = terminals.get(SHARED_TERMINAL);
-    if (req.role === 'participant' && (existing?.clientCount ?? 0) > w.maxViewers) return socket.close(4429, 'the room is full');
+    if (req.role === 'participant' && viewers >= w.maxViewers) return socket.close(4429, 'the room is full');
     const session = terminals.open(SHARED_TERMINAL, { cwd: lab.workspace.root, path: [], title: 'instructor' });
     terminals.claimed(SHARED_TERMINAL);
     const me = req.participant;
+    if (me) viewers++; // the instructor's own sockets do not count against the room
     const policy = me ? { mayType: () => w.keyboard === me.id, mayResize: false, mayClose: false } : FULL_CONTROL;
     const onEnd = () => socket.close(4401, 'the workshop has ended');
     if (me) w.once('ended', onEnd);
     serveTerminal(socket, session, policy, {
       onClose: () => {
+        if (me) viewers--;
         w.off('ended', onEnd);
         terminals.released(SHARED_TERMINAL);
       },
