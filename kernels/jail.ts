@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processAlive as alive } from './proc.ts';
 
 /** The cgroup2 mount of this machine, from /proc/self/mountinfo (the host is a v1/v2 hybrid). */
 export function cgroup2Mount(): string | null {
@@ -18,14 +19,6 @@ export function cgroup2Mount(): string | null {
 let counter = 0;
 let reaped = false;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Jails are named <label>-<owner pid>-<n>. A lab process that was killed (SIGKILL, a crash)

@@ -83,6 +83,16 @@ export function allPids(): number[] {
     .map(Number);
 }
 
+/** Does a process exist (signal 0 probes without sending anything)? */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Direct children, from /proc/<pid>/task/<tid>/children (needs CONFIG_PROC_CHILDREN). */
 export function children(pid: number): number[] {
   const out: number[] = [];

@@ -7,7 +7,7 @@ export type { RunResult, Started } from '../exec.ts';
 export { ipJson } from '../net.ts';
 export { mustStartSleep, procListing, showPids, sameDir, rootLink, firstLines, watchHostMounts } from './container.ts';
 export { NETNS_DIR, restoreNetnsDir, deleteNetns } from './netns.ts';
-export { testNetns, inNetns, ping, identityServer, tcpRequest, packetCounters, iptablesSave } from './netlab.ts';
+export { testNetns, inNetns, ipIn, ping, identityServer, tcpRequest, packetCounters, iptablesSave } from './netlab.ts';
 export { netLinks, netLink, ipv4Addresses, nsidName, vethPeer, runInNetns } from './netlab.ts';
 export type { NetLink } from './netlab.ts';
 export { parseIptablesRule, ruleOption, chainRules, chainPolicy, readSysctl, writeSysctl } from './netlab.ts';

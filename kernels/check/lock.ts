@@ -2,6 +2,7 @@
 // checks share namespaces, links and the hostname, so two at once would see each other.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processAlive as alive } from '../proc.ts';
 
 export const LOCK_DIR = process.env.LUX_LOCK_DIR ?? '/run/luxlab-check.lock';
 
@@ -9,14 +10,6 @@ export const LOCK_DIR = process.env.LUX_LOCK_DIR ?? '/run/luxlab-check.lock';
 export const SAVED_HOST_STATE = `${LOCK_DIR}/host-before.json`;
 let tail: Promise<unknown> = Promise.resolve();
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function acquire(onWait: () => void, onStale: (savedState: string | null) => void): Promise<void> {
   let told = false;

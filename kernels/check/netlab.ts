@@ -54,14 +54,27 @@ s.on('end', () => { process.stdout.write(data); process.exit(0); });
 s.on('timeout', () => { console.error('timed out'); process.exit(2); });
 s.on('error', (e) => { console.error(e.message); process.exit(1); });`;
 
-/** Connect from ns to host:port; the identity server's answer, or why it failed. */
+/**
+ * Connect from ns to host:port; the identity server's answer, or why it failed. Tried a second
+ * time when there was no answer at all (a loaded machine can be slow to start the client); a
+ * refused connection is an answer.
+ */
 export async function tcpRequest(t: CheckContext, ns: string | null, host: string, port: number): Promise<{ reply: { id: string; peer: string } | null; error: string }> {
-  const r = await inNetns(t, ns, process.execPath, ['-e', CLIENT, host, String(port)], { allowFail: true, timeoutMs: 5000 });
-  try {
-    return { reply: JSON.parse(r.stdout) as { id: string; peer: string }, error: '' };
-  } catch {
-    return { reply: null, error: (r.stderr || r.stdout).trim() || `exit ${r.code}` };
-  }
+  const once = async () => {
+    const r = await inNetns(t, ns, process.execPath, ['-e', CLIENT, host, String(port)], { allowFail: true, timeoutMs: 5000 });
+    try {
+      return { reply: JSON.parse(r.stdout) as { id: string; peer: string }, error: '' };
+    } catch {
+      return { reply: null, error: (r.stderr || r.stdout).trim() || `exit ${r.code}` };
+    }
+  };
+  const first = await once();
+  return first.reply || first.error.includes('ECONNREFUSED') ? first : once();
+}
+
+/** `ip -n ns …`: configure a test host. */
+export async function ipIn(t: CheckContext, ns: string, args: string[]): Promise<void> {
+  await t.sh('ip', ['-n', ns, ...args]);
 }
 
 interface LinkStats {

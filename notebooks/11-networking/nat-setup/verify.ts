@@ -1,4 +1,5 @@
 import {
+  ipIn,
   chainPolicy,
   chainRules,
   defineCheck,
@@ -37,19 +38,6 @@ function coversContainer(r: IptablesRule): boolean {
   return s.negated ? !inside : inside;
 }
 
-/**
- * tcpRequest, tried a second time when it got no answer at all (a loaded machine can be slow
- * to start the client): a refused connection is an answer.
- */
-async function request(t: CheckContext, ns: string, host: string, port: number): Promise<Awaited<ReturnType<typeof tcpRequest>>> {
-  const first = await tcpRequest(t, ns, host, port);
-  return first.reply || first.error.includes('ECONNREFUSED') ? first : tcpRequest(t, ns, host, port);
-}
-
-async function sh(t: CheckContext, ns: string, args: string[]): Promise<void> {
-  await t.sh('ip', ['-n', ns, ...args]);
-}
-
 export default defineCheck(async (t) => {
   // A namespace of our own stands in for the host: your program's rules and sysctls land in
   // it and go with it, and nothing can ever be routed out of the machine's real interface.
@@ -63,27 +51,27 @@ export default defineCheck(async (t) => {
   const vl = t.name('lxo');
 
   // The container on a bridge, its default route via the host (like docker0).
-  await sh(t, host, ['link', 'add', br, 'type', 'bridge']);
-  await sh(t, host, ['addr', 'add', `${GATEWAY}/24`, 'dev', br]);
-  await sh(t, host, ['link', 'set', br, 'up']);
-  await sh(t, host, ['link', 'add', vc, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ctr]);
-  await sh(t, host, ['link', 'set', vc, 'master', br, 'up']);
-  await sh(t, ctr, ['addr', 'add', `${CONTAINER}/24`, 'dev', 'eth0']);
-  await sh(t, ctr, ['link', 'set', 'eth0', 'up']);
-  await sh(t, ctr, ['route', 'add', 'default', 'via', GATEWAY]);
+  await ipIn(t, host, ['link', 'add', br, 'type', 'bridge']);
+  await ipIn(t, host, ['addr', 'add', `${GATEWAY}/24`, 'dev', br]);
+  await ipIn(t, host, ['link', 'set', br, 'up']);
+  await ipIn(t, host, ['link', 'add', vc, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ctr]);
+  await ipIn(t, host, ['link', 'set', vc, 'master', br, 'up']);
+  await ipIn(t, ctr, ['addr', 'add', `${CONTAINER}/24`, 'dev', 'eth0']);
+  await ipIn(t, ctr, ['link', 'set', 'eth0', 'up']);
+  await ipIn(t, ctr, ['route', 'add', 'default', 'via', GATEWAY]);
   // The "internet" behind ext. It knows only its own link: no route back to the container.
-  await sh(t, host, ['link', 'add', ext, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', inet]);
-  await sh(t, host, ['addr', 'add', `${HOST_PUBLIC}/24`, 'dev', ext]);
-  await sh(t, host, ['link', 'set', ext, 'up']);
-  await sh(t, inet, ['addr', 'add', `${SERVER}/24`, 'dev', 'eth0']);
-  await sh(t, inet, ['link', 'set', 'eth0', 'up']);
+  await ipIn(t, host, ['link', 'add', ext, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', inet]);
+  await ipIn(t, host, ['addr', 'add', `${HOST_PUBLIC}/24`, 'dev', ext]);
+  await ipIn(t, host, ['link', 'set', ext, 'up']);
+  await ipIn(t, inet, ['addr', 'add', `${SERVER}/24`, 'dev', 'eth0']);
+  await ipIn(t, inet, ['link', 'set', 'eth0', 'up']);
   // Another internal network, which does know the way back to the containers.
-  await sh(t, host, ['link', 'add', vl, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lan]);
-  await sh(t, host, ['addr', 'add', `${LAN_HOST}/24`, 'dev', vl]);
-  await sh(t, host, ['link', 'set', vl, 'up']);
-  await sh(t, lan, ['addr', 'add', `${LAN_SERVER}/24`, 'dev', 'eth0']);
-  await sh(t, lan, ['link', 'set', 'eth0', 'up']);
-  await sh(t, lan, ['route', 'add', SUBNET, 'via', LAN_HOST]);
+  await ipIn(t, host, ['link', 'add', vl, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lan]);
+  await ipIn(t, host, ['addr', 'add', `${LAN_HOST}/24`, 'dev', vl]);
+  await ipIn(t, host, ['link', 'set', vl, 'up']);
+  await ipIn(t, lan, ['addr', 'add', `${LAN_SERVER}/24`, 'dev', 'eth0']);
+  await ipIn(t, lan, ['link', 'set', 'eth0', 'up']);
+  await ipIn(t, lan, ['route', 'add', SUBNET, 'via', LAN_HOST]);
   // A host as your program will meet it: not a router yet, and a FORWARD chain that drops
   // what no rule accepts (Docker sets that policy, and so do many firewalls).
   await writeSysctl(t, host, 'net/ipv4/ip_forward', '0');
@@ -112,7 +100,7 @@ export default defineCheck(async (t) => {
   // The real test: a connection from the container to the internet server, which answers
   // with the source address it saw. The FORWARD policy's counter says what it dropped.
   const before = await chainPolicy(t, host, 'filter', 'FORWARD');
-  const reply = await request(t, ctr, SERVER, SERVER_PORT);
+  const reply = await tcpRequest(t, ctr, SERVER, SERVER_PORT);
   const after = await chainPolicy(t, host, 'filter', 'FORWARD');
   const dropped = before && after && after.policy !== 'ACCEPT' ? after.packets - before.packets : 0;
   const noRoute = (await inNetns(t, inet, 'ip', ['route', 'get', CONTAINER], { allowFail: true })).code !== 0;
@@ -188,7 +176,7 @@ export default defineCheck(async (t) => {
   await writeSysctl(t, host, 'net/ipv4/ip_forward', '1');
   await inNetns(t, host, 'iptables', ['-I', 'FORWARD', '1', '-i', br, '-o', vl, '-j', 'ACCEPT']);
   await inNetns(t, host, 'iptables', ['-I', 'FORWARD', '1', '-i', vl, '-o', br, '-j', 'ACCEPT']);
-  const lanReply = await request(t, ctr, LAN_SERVER, LAN_PORT);
+  const lanReply = await tcpRequest(t, ctr, LAN_SERVER, LAN_PORT);
   const nat = chainRules(await iptablesSave(t, host, 'nat'), 'POSTROUTING');
   const broad = nat.filter((x) => {
     if (x.target !== 'MASQUERADE' && x.target !== 'SNAT') return false;

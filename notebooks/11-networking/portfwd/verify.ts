@@ -1,4 +1,5 @@
 import {
+  ipIn,
   chainRules,
   defineCheck,
   identityServer,
@@ -44,19 +45,6 @@ function dnatRight(rules: IptablesRule[]): boolean {
   return rules.some((r) => ruleOption(r, '-p', '--protocol')?.value === 'tcp' && ruleOption(r, '--to-destination')?.value === TARGET);
 }
 
-/**
- * tcpRequest, tried a second time when it got no answer at all (a loaded machine can be slow
- * to start the client): a refused connection is an answer.
- */
-async function request(t: CheckContext, ns: string, host: string, port: number): Promise<Reply> {
-  const first = await tcpRequest(t, ns, host, port);
-  return first.reply || first.error.includes('ECONNREFUSED') ? first : tcpRequest(t, ns, host, port);
-}
-
-async function sh(t: CheckContext, ns: string, args: string[]): Promise<void> {
-  await t.sh('ip', ['-n', ns, ...args]);
-}
-
 export default defineCheck(async (t) => {
   // A namespace of our own stands in for the host: your program's rules and sysctls land in
   // it and go with it.
@@ -68,27 +56,27 @@ export default defineCheck(async (t) => {
   const ext = t.name('lxe');
 
   // Two containers on a bridge, their default route via the host.
-  await sh(t, host, ['link', 'add', br, 'type', 'bridge']);
-  await sh(t, host, ['addr', 'add', `${GATEWAY}/24`, 'dev', br]);
-  await sh(t, host, ['link', 'set', br, 'up']);
+  await ipIn(t, host, ['link', 'add', br, 'type', 'bridge']);
+  await ipIn(t, host, ['addr', 'add', `${GATEWAY}/24`, 'dev', br]);
+  await ipIn(t, host, ['link', 'set', br, 'up']);
   for (const [ns, addr] of [
     [ctr, CONTAINER],
     [ctr2, OTHER_CONTAINER],
   ] as const) {
     const v = t.name('lxv');
-    await sh(t, host, ['link', 'add', v, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-    await sh(t, host, ['link', 'set', v, 'master', br, 'up']);
-    await sh(t, ns, ['addr', 'add', `${addr}/24`, 'dev', 'eth0']);
-    await sh(t, ns, ['link', 'set', 'eth0', 'up']);
-    await sh(t, ns, ['route', 'add', 'default', 'via', GATEWAY]);
+    await ipIn(t, host, ['link', 'add', v, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+    await ipIn(t, host, ['link', 'set', v, 'master', br, 'up']);
+    await ipIn(t, ns, ['addr', 'add', `${addr}/24`, 'dev', 'eth0']);
+    await ipIn(t, ns, ['link', 'set', 'eth0', 'up']);
+    await ipIn(t, ns, ['route', 'add', 'default', 'via', GATEWAY]);
   }
   // Another machine on the host's outside link; it knows the containers' network is behind the host.
-  await sh(t, host, ['link', 'add', ext, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', outside]);
-  await sh(t, host, ['addr', 'add', `${HOST_ADDR}/24`, 'dev', ext]);
-  await sh(t, host, ['link', 'set', ext, 'up']);
-  await sh(t, outside, ['addr', 'add', `${OUTSIDE}/24`, 'dev', 'eth0']);
-  await sh(t, outside, ['link', 'set', 'eth0', 'up']);
-  await sh(t, outside, ['route', 'add', '10.200.21.0/24', 'via', HOST_ADDR]);
+  await ipIn(t, host, ['link', 'add', ext, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', outside]);
+  await ipIn(t, host, ['addr', 'add', `${HOST_ADDR}/24`, 'dev', ext]);
+  await ipIn(t, host, ['link', 'set', ext, 'up']);
+  await ipIn(t, outside, ['addr', 'add', `${OUTSIDE}/24`, 'dev', 'eth0']);
+  await ipIn(t, outside, ['link', 'set', 'eth0', 'up']);
+  await ipIn(t, outside, ['route', 'add', '10.200.21.0/24', 'via', HOST_ADDR]);
   // The routing is nat-setup's business (5.20): the check does it. Loopback stays martian.
   await writeSysctl(t, host, 'net/ipv4/ip_forward', '1');
   for (const dev of ['all', 'default', br]) await writeSysctl(t, host, `net/ipv4/conf/${dev}/route_localnet`, '0');
@@ -113,11 +101,11 @@ export default defineCheck(async (t) => {
   const nat = await iptablesSave(t, host, 'nat');
   const pre = dnatFor(nat, 'PREROUTING');
   const out = dnatFor(nat, 'OUTPUT');
-  const fromOutside = await request(t, outside, HOST_ADDR, HOST_PORT);
-  const fromHost = await request(t, host, HOST_ADDR, HOST_PORT);
-  const fromLoopback = await request(t, host, '127.0.0.1', HOST_PORT);
-  const hostToOutside = await request(t, host, OUTSIDE, HOST_PORT);
-  const outsideToOther = await request(t, outside, OTHER_CONTAINER, HOST_PORT);
+  const fromOutside = await tcpRequest(t, outside, HOST_ADDR, HOST_PORT);
+  const fromHost = await tcpRequest(t, host, HOST_ADDR, HOST_PORT);
+  const fromLoopback = await tcpRequest(t, host, '127.0.0.1', HOST_PORT);
+  const hostToOutside = await tcpRequest(t, host, OUTSIDE, HOST_PORT);
+  const outsideToOther = await tcpRequest(t, outside, OTHER_CONTAINER, HOST_PORT);
   const localnet = { all: await readSysctl(t, host, 'net/ipv4/conf/all/route_localnet'), [br]: await readSysctl(t, host, `net/ipv4/conf/${br}/route_localnet`) };
   const loSnat = chainRules(nat, 'POSTROUTING').filter((x) => ['MASQUERADE', 'SNAT'].includes(x.target));
   await t.snapshotTopology();
