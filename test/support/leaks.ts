@@ -4,6 +4,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { cgroup2Mount } from '../../kernels/jail.ts';
 import { mountinfo } from '../../kernels/proc.ts';
+import { hostState } from '../../kernels/check/host-guard.ts';
 
 export interface KernelPicture {
   hostname: string;
@@ -12,6 +13,8 @@ export interface KernelPicture {
   mounts: string[];
   luxCgroups: string[];
   scratch: string[];
+  iptables: string;
+  sysctls: Record<string, string>;
 }
 
 const sh = (file: string, args: string[]) => execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -26,6 +29,8 @@ export function kernelPicture(): KernelPicture {
     mounts: mountinfo('self').map((m) => `${m.mountPoint} ${m.fsType}`).sort(),
     luxCgroups: luxDir && existsSync(luxDir) ? readdirSync(luxDir).filter((n) => !n.includes('.')).sort() : [],
     scratch: readdirSync('/tmp').filter((n) => n.startsWith('luxlab-')).sort(),
+    iptables: hostState().iptables ?? '',
+    sysctls: hostState().sysctls,
   };
 }
 
