@@ -38,7 +38,12 @@ export interface LabServer {
 export async function build(opts: BuildOptions): Promise<LabServer> {
   const lab = opts.lab ?? new Lab();
   const terminalManager = new TerminalManager(opts.terminalIdleMs);
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: MAX_SOURCE_BYTES * 2 });
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: MAX_SOURCE_BYTES * 2,
+    forceCloseConnections: true, // close() must not wait for idle or half-closed clients
+    ajv: { customOptions: { coerceTypes: false } }, // {"code": 5} is an error, not the text "5"
+  });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const status = err.statusCode ?? 500;
     if (status >= 500) app.log.error(err);

@@ -1,4 +1,6 @@
 // `lux`: the lab from the command line. `lux check` runs the same verifier as the Check button.
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AssertionResult, CheckEvent } from '../common/check.ts';
 import { ensureRootfs } from '../kernels/rootfs.ts';
@@ -10,7 +12,9 @@ const USAGE = `usage:
   lux build <challenge>                      go build the workspace's main.go
   lux doctor [--json]                        what this kernel offers, for each stage
   lux rootfs                                 build the busybox rootfs (cached) and print its path
-Challenges are named by id (netns-create) or number (5.1). Checks need root.`;
+Options: --workspace DIR (default $LUX_WORKSPACE or /var/lib/luxlab: the lab's workspace).
+Challenges are named by id (netns-create) or number (5.1). Checks need root.
+Exit codes of check: 0 passed, 1 failed, 2 usage error, 4 not run on this machine.`;
 
 const color = process.stdout.isTTY ? (c: number, s: string) => `\x1b[${c}m${s}\x1b[0m` : (_: number, s: string) => s;
 
@@ -46,13 +50,16 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'check': {
       if (!target) throw new UsageError('lux check needs a challenge');
+      const binDir = values.bin === undefined ? undefined : resolve(values.bin);
+      if (binDir && !statSync(binDir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--bin ${values.bin}: not a directory`);
+      if (!binDir && !values.json) console.log(color(2, `  workspace: ${lab.workspace.root}`));
       const onEvent = values.json
         ? undefined
         : (e: CheckEvent) => {
             if (e.type === 'assertion') printAssertion(e.assertion);
             if (e.type === 'log') console.log(color(2, `  ${e.text}`));
           };
-      const result = await lab.check(target, { binDir: values.bin, onEvent });
+      const result = await lab.check(target, { binDir, onEvent });
       if (values.json) console.log(JSON.stringify(result, null, 2));
       else {
         if (result.error) console.log(color(31, `error in the check itself:\n${result.error}`));

@@ -60,6 +60,11 @@ console.log(`workspace: ${lab.workspace.root}   (Ctrl-C to stop)`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void app.close().then(() => process.exit(0));
+    // Give close() (terminals, sockets) a few seconds; a half-closed client must not hang the exit.
+    const force = setTimeout(() => process.exit(0), 5000);
+    void app.close().then(() => {
+      clearTimeout(force);
+      process.exit(0);
+    });
   });
 }

@@ -96,7 +96,16 @@ async function runLocked(o: RunCheckOptions, emit: (e: CheckEvent) => void): Pro
     });
   }
   removeScratch(ctx.tmp, guard.leaked);
-  for (const l of guard.leaked) emit({ type: 'log', text: `left on the host after cleanup: ${l}` });
+  if (guard.leaked.length) {
+    ctx.assert({
+      id: 'host-left-clean',
+      title: 'Nothing is left on the host',
+      pass: false,
+      expected: 'the host as it was before the check',
+      observed: `still there: ${guard.leaked.join('; ')}`,
+      hint: 'Something made during the check outlived it (by your program, or in a terminal meanwhile). Remove it, and make the program clean up after itself.',
+    });
+  }
 
   const failed = ctx.assertions.some((a: AssertionResult) => !a.pass);
   const result: CheckResult = {
@@ -106,7 +115,7 @@ async function runLocked(o: RunCheckOptions, emit: (e: CheckEvent) => void): Pro
     durationMs: Math.round(performance.now() - t0),
     binaryMs: Math.round(ctx.binaryMs),
     assertions: ctx.assertions,
-    swept: [...guard.swept, ...cleanupErrors, ...guard.leaked.map((l) => `LEAKED: ${l}`)],
+    swept: [...guard.swept, ...cleanupErrors],
     ...(ctx.diagram ? { diagram: ctx.diagram } : {}),
     ...(ctx.topology ? { topology: ctx.topology } : {}),
     ...(error ? { error } : {}),

@@ -63,7 +63,7 @@ test('network test hosts: two namespaces, a veth, ping and TCP cross; all remove
   const r = await check('network-hosts.ts');
   assert.equal(r.status, 'passed', JSON.stringify(r.assertions) + (r.error ?? ''));
   assert.equal(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }), '');
-  assert.deepEqual(r.swept.filter((s) => s.startsWith('LEAKED')), []);
+  assert.ok(!r.assertions.some((a) => a.id === 'host-left-clean'));
 });
 
 test('a lab process that dies mid-check: the next check puts the host back first', async () => {
@@ -76,4 +76,16 @@ await runCheck({ challengeId: 'dies', verifierPath: '${dir}dies.ts', binDir: '${
   const r = await check('leaves-netns.ts');
   assert.equal(hostname(), before);
   assert.equal(r.status, 'passed');
+});
+
+test('something new on the host that is not the check\'s fails the check, and is reported, not deleted', async () => {
+  try {
+    const r = await check('leaves-foreign-netns.ts');
+    assert.equal(r.status, 'failed');
+    const leak = r.assertions.find((a) => a.id === 'host-left-clean');
+    assert.ok(leak && !leak.pass && /netns lxforeign/.test(leak.observed), JSON.stringify(r.assertions));
+  } finally {
+    execFileSync('ip', ['netns', 'delete', 'lxforeign']);
+    spawnSync('umount', ['/run/netns']);
+  }
 });

@@ -45,7 +45,7 @@ for (const source of lab.catalog.challenges.values()) {
       const r = await check(source.solution);
       assert.equal(r.status, 'passed', summary(r));
       assert.ok(r.assertions.length >= 3, 'a check makes at least three assertions');
-      assert.deepEqual(r.swept.filter((s) => s.startsWith('LEAKED')), [], 'nothing leaked');
+      assert.ok(!r.assertions.some((a) => a.id === 'host-left-clean'), 'nothing leaked');
     });
 
     test('starter fails', async () => {

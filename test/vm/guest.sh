@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs in the test VM at each boot (luxlab-vmtest.service, a unit only scripts/test-vm's image
+# has), from the project disk, so it is the checkout's version. It does what `vagrant up` does
+# once the box is up (scripts/provision: asserts, the lab, its URL), then, on the first boot, the
+# VM check suite (test/vm/*.vm.ts). It reports on the second serial port (/dev/ttyS1), which
+# test/vm/host.ts reads: lines starting with @@LUXLAB-VM, provision's output, the suite's TAP.
+# Then it powers the VM off: at once after a second boot, after the host's "poweroff" otherwise
+# (the host first opens the lab in a browser, through the forwarded port).
+#   kernel command line: luxlab.vmtest=suite (first boot) | up (a later boot: provision only)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ctl=/dev/ttyS1
+stty -F "$ctl" raw -echo
+exec 3>"$ctl" 4<"$ctl" # open for reading at once: what the host sends waits in the tty
+mark() { printf '@@LUXLAB-VM %s\n' "$*" >&3; }
+mode=$(sed -n 's/.*luxlab\.vmtest=\([a-z]*\).*/\1/p' /proc/cmdline)
+
+mark "booted uptime=$(cut -d' ' -f1 /proc/uptime) mode=$mode"
+scripts/provision 2>&1 | tee /dev/fd/3
+mark "provision-exit ${PIPESTATUS[0]}"
+
+if [[ $mode == suite ]]; then
+  mark suite-begin
+  node --import tsx --test --test-concurrency=1 \
+    --test-reporter=tap --test-reporter-destination=/dev/fd/3 \
+    --test-reporter=spec --test-reporter-destination=stdout test/vm/*.vm.ts
+  mark "suite-exit $?"
+  # The host says when it is done with the lab (it may still be in the browser).
+  while read -r -t 900 line <&4; do
+    [[ $line == poweroff* ]] && break
+  done
+fi
+mark poweroff
+systemctl poweroff --no-block
