@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs in the test VM at each boot (luxlab-vmtest.service, a unit only scripts/test-vm's image
-# has), from the project disk, so it is the checkout's version. It does what `vagrant up` does
-# once the box is up (scripts/provision: asserts, the lab, its URL), then, on the first boot, the
-# VM check suite (test/vm/*.vm.ts). It reports on the second serial port (/dev/ttyS1), which
-# test/vm/host.ts reads: lines starting with @@LUXLAB-VM, provision's output, the suite's TAP.
-# Then it powers the VM off: at once after a second boot, after the host's "poweroff" otherwise
-# (the host first opens the lab in a browser, through the forwarded port).
-#   kernel command line: luxlab.vmtest=suite (first boot) | up (a later boot: provision only)
+# has), from the project disk, so it is the checkout's version. It reports on the second serial
+# port (/dev/ttyS1), which test/vm/host.ts reads: lines starting with @@LUXLAB-VM, provision's
+# output, the suite's TAP.
+#   luxlab.vmtest=suite (kernel command line; the first boot): what `vagrant up` does once the
+#     box is up (scripts/provision: asserts, the lab, its URL), then the VM check suite
+#     (test/vm/*.vm.ts); then it waits for the host's "poweroff" (the host opens the lab in a
+#     browser meanwhile) and powers off.
+#   luxlab.vmtest=up (the boot after that poweroff): reports what the workspace kept (the token
+#     of the URL) and powers off at once.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ctl=/dev/ttyS1
@@ -16,10 +18,11 @@ mark() { printf '@@LUXLAB-VM %s\n' "$*" >&3; }
 mode=$(sed -n 's/.*luxlab\.vmtest=\([a-z]*\).*/\1/p' /proc/cmdline)
 
 mark "booted uptime=$(cut -d' ' -f1 /proc/uptime) mode=$mode"
-scripts/provision 2>&1 | tee /dev/fd/3
-mark "provision-exit ${PIPESTATUS[0]}"
-
-if [[ $mode == suite ]]; then
+if [[ $mode == up ]]; then
+  mark "token $(cat /var/lib/luxlab/state/token 2>&1) enabled=$(systemctl is-enabled luxlab.service 2>&1)"
+else
+  scripts/provision 2>&1 | tee /dev/fd/3
+  mark "provision-exit ${PIPESTATUS[0]}"
   mark suite-begin
   node --import tsx --test --test-concurrency=1 \
     --test-reporter=tap --test-reporter-destination=/dev/fd/3 \
