@@ -9,7 +9,7 @@
 //   LUX_VM_KERNEL, LUX_VM_INITRD, LUX_VM_CPUS, LUX_VM_MEMORY
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -100,14 +100,19 @@ class Boot {
     ];
     this.qemu = spawn('setpriv', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.qemu.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
-    this.exited = new Promise((resolve) =>
-      this.qemu.once('exit', (code, signal) => {
-        this.exit = { code, signal };
+    this.exited = new Promise((resolve) => {
+      const ended = (code: number | null, signal: NodeJS.Signals | null): void => {
+        this.exit ??= { code, signal };
         this.server.close();
         this.wake();
         resolve();
-      }),
-    );
+      };
+      this.qemu.once('exit', ended);
+      this.qemu.once('error', (e) => {
+        this.stderr += String(e);
+        ended(null, null);
+      });
+    });
   }
 
   private receive(chunk: string): void {
@@ -172,8 +177,8 @@ class Boot {
 
   /** The last lines of the console and of the control channel: what a failure needs. */
   tail(): string {
-    const console = existsSync(this.consoleFile) ? readFileSync(this.consoleFile, 'utf8').replace(/\r/g, '').split('\n').slice(-40) : [];
-    return [`--- ${this.name}: last console lines`, ...console, `--- ${this.name}: last control lines`, ...this.lines.slice(-20)].join('\n');
+    const screen = existsSync(this.consoleFile) ? readFileSync(this.consoleFile, 'utf8').replace(/\r/g, '').split('\n').slice(-40) : [];
+    return [`--- ${this.name}: last console lines`, ...screen, `--- ${this.name}: last control lines`, ...this.lines.slice(-20)].join('\n');
   }
 
   /** Kill QEMU (and so the VM) if it still runs, and keep its console among the results. */
@@ -190,6 +195,7 @@ interface TapResult {
   name: string;
   ok: boolean;
   skip: string | null;
+  todo: string | null;
   details: string[];
   diagnostics: string[];
 }
@@ -202,7 +208,8 @@ function parseTap(lines: string[]): TapResult[] {
     const m = /^(not )?ok \d+ - (.*?)(?: # (SKIP|TODO)\b ?(.*))?$/.exec(line);
     const last = results.at(-1);
     if (m) {
-      results.push({ name: m[2]!.replace(/\\#/g, '#'), ok: !m[1], skip: m[3] === 'SKIP' ? m[4] || 'skipped' : null, details: [], diagnostics: [] });
+      const reason = (kind: string): string | null => (m[3] === kind ? m[4] || kind.toLowerCase() : null);
+      results.push({ name: m[2]!.replace(/\\#/g, '#'), ok: !m[1], skip: reason('SKIP'), todo: reason('TODO'), details: [], diagnostics: [] });
       inYaml = false;
     } else if (line === '  ---') {
       inYaml = true;
@@ -236,12 +243,34 @@ after(async () => {
   console.log(`vm timings: ${timings.join('; ')}`);
 });
 
+test('scripts/provision --assert fails loudly, naming each feature this host lacks', (t) => {
+  const r = spawnSync('scripts/provision', ['--assert'], { encoding: 'utf8' });
+  const read = (f: string): string => (existsSync(f) ? readFileSync(f, 'utf8').trim() : '');
+  const lacks = {
+    systemd: read('/proc/1/comm') !== 'systemd',
+    cgroup2: spawnSync('stat', ['-fc', '%T', '/sys/fs/cgroup'], { encoding: 'utf8' }).stdout.trim() !== 'cgroup2fs',
+    apparmor: read('/sys/module/apparmor/parameters/enabled') !== 'Y',
+  };
+  if (!Object.values(lacks).some(Boolean)) {
+    assert.equal(r.status, 0, r.stderr);
+    t.skip('this host has systemd, cgroup v2 and AppArmor: nothing to fail on');
+    return;
+  }
+  assert.equal(r.status, 1, 'it fails');
+  assert.equal(/PID 1 is .*, not systemd/.test(r.stderr), lacks.systemd, r.stderr);
+  assert.equal(/\/sys\/fs\/cgroup is not cgroup v2/.test(r.stderr), lacks.cgroup2, r.stderr);
+  assert.equal(/AppArmor is not enabled/.test(r.stderr), lacks.apparmor, r.stderr);
+});
+
 test('vagrant up: the VM boots, scripts/provision asserts the system, starts the lab and prints its URL', async () => {
   const b = boot!;
   const [, code] = await b.waitFor(/^@@LUXLAB-VM provision-exit (\d+)$/, READY_TIMEOUT_MS, 'provisioning at boot');
   const provisionOutput = b.lines.slice(0, b.lines.findIndex((l) => l.startsWith(`${MARK}provision-exit`)));
   assert.equal(code, '0', `scripts/provision failed in the VM:\n${provisionOutput.join('\n')}`);
   assert.ok(provisionOutput.some((l) => l.startsWith('luxlab provision: asserted:')), 'the asserts ran in the booted VM');
+  // The image was provisioned already (in the chroot): running it again changes nothing.
+  assert.deepEqual(provisionOutput.filter((l) => /^(luxlab provision: (installing|wrote|\(re\)starting)|setup: )/.test(l)), [], 'provisioning again does nothing');
+  assert.ok(provisionOutput.includes('luxlab provision: the lab is running the current version'));
   const url = provisionOutput.map((l) => URL_LINE.exec(l)).find((m) => m !== null);
   assert.ok(url, `no URL line in:\n${provisionOutput.join('\n')}`);
   labUrl = url[1]!;
@@ -285,9 +314,10 @@ test('the VM suite passes (test/vm/*.vm.ts, run inside the VM)', async (t) => {
   const results = parseTap(b.lines.slice(start + 1, end));
   assert.ok(results.length > 0, 'the VM suite reported its tests');
   for (const r of results) {
-    await t.test(r.name, { skip: r.skip ?? false }, (tt) => {
+    await t.test(r.name, { skip: r.skip ?? false, todo: r.todo ?? false }, (tt) => {
       for (const d of r.diagnostics) tt.diagnostic(d);
-      if (!r.ok) assert.fail(`failed in the VM:\n${r.details.join('\n')}`);
+      const stack = r.details.findIndex((l) => l.startsWith('stack:'));
+      if (!r.ok) assert.fail(`failed in the VM:\n${r.details.slice(0, stack < 0 ? undefined : stack).join('\n')}`);
     });
   }
   assert.equal(code, '0', 'the VM suite exits 0');
