@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { mountinfo } from '../proc.ts';
+import { listCgroups, listLoops, restoreCgroups } from './cgroup-guard.ts';
 
 export interface HostState {
   hostname: string;
@@ -15,6 +16,8 @@ export interface HostState {
   ipc: string[]; // "msg:<id>", "sem:<id>", "shm:<id>"
   iptables: string | null; // iptables-save without counters and comments, null without iptables
   sysctls: Record<string, string>;
+  cgroups: string[]; // paths under the cgroup2 mount (the jails excepted)
+  loops: string[]; // "/dev/loopN backing-file"
 }
 
 /** Network sysctls a check may touch (Stage 11 turns on forwarding and route_localnet). */
@@ -93,6 +96,8 @@ export function hostState(): HostState {
     ipc: listIpc(),
     iptables: iptablesRules(),
     sysctls: readSysctls(),
+    cgroups: listCgroups(),
+    loops: listLoops(),
   };
 }
 
@@ -154,6 +159,14 @@ export function restoreHost(before: HostState, ours: { names: string[]; tmp: str
     hostnameChangedTo = hostname();
     tryRun('hostname', [before.hostname]);
     swept.push(`hostname restored to ${before.hostname} (was changed to ${hostnameChangedTo})`);
+  }
+
+  // Cgroups first: killing what a learner's program left in them frees its namespaces and mounts.
+  // Older saved states (a lab upgraded mid-check) have no cgroup picture: nothing to compare.
+  if (before.cgroups) {
+    const cg = restoreCgroups({ cgroups: before.cgroups, loops: before.loops ?? [] }, isOurs);
+    swept.push(...cg.swept);
+    leaked.push(...cg.leaked);
   }
 
   // Mounts first, deepest first: a netns file or the scratch folder may be under one.

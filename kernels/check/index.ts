@@ -13,3 +13,7 @@ export type { NetLink } from './netlab.ts';
 export { parseIptablesRule, ruleOption, chainRules, chainPolicy, readSysctl, writeSysctl } from './netlab.ts';
 export type { IptablesRule, IptablesOption } from './netlab.ts';
 export { icmpCounters } from './netlab.ts';
+export { cgroupMount, cgroupOf, shortCgroup, readCgroupFile, keyedFile, cgroupPids, verifierCgroup, enableControllers, waitForMove, majorMinor, loopDevice, hasController } from './cgroups.ts';
+export type { VerifierCgroup } from './cgroups.ts';
+export { procCpu } from './cgroups.ts';
+export { listCgroups, killAndRemoveCgroup } from './cgroup-guard.ts';

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { cgroup2Mount } from '../../kernels/jail.ts';
 import { mountinfo } from '../../kernels/proc.ts';
 import { hostState } from '../../kernels/check/host-guard.ts';
+import { listCgroups, listLoops } from '../../kernels/check/cgroup-guard.ts';
 
 export interface KernelPicture {
   hostname: string;
@@ -12,6 +13,8 @@ export interface KernelPicture {
   links: string[];
   mounts: string[];
   luxCgroups: string[];
+  cgroups: string[];
+  loops: string[];
   scratch: string[];
   iptables: string;
   sysctls: Record<string, string>;
@@ -28,6 +31,8 @@ export function kernelPicture(): KernelPicture {
     links: (JSON.parse(sh('ip', ['-json', 'link'])) as { ifname: string }[]).map((l) => l.ifname).sort(),
     mounts: mountinfo('self').map((m) => `${m.mountPoint} ${m.fsType}`).sort(),
     luxCgroups: luxDir && existsSync(luxDir) ? readdirSync(luxDir).filter((n) => !n.includes('.')).sort() : [],
+    cgroups: listCgroups(),
+    loops: listLoops(),
     scratch: readdirSync('/tmp').filter((n) => n.startsWith('luxlab-')).sort(),
     iptables: hostState().iptables ?? '',
     sysctls: hostState().sysctls,

@@ -11,6 +11,7 @@ import { kernelPicture, type KernelPicture } from '../support/leaks.ts';
 
 const lab = new Lab({ workspaceRoot: '/tmp/luxlab-test-workspace' });
 const only = process.env.LUX_ONLY; // e.g. LUX_ONLY=uts-container while writing a verifier
+const stages = process.env.LUX_STAGES?.split(',').map(Number); // the VM suite: LUX_STAGES=10
 let picture: KernelPicture;
 
 before(() => {
@@ -25,7 +26,8 @@ test('every notebook parses', () => {
 
 for (const source of lab.catalog.challenges.values()) {
   const c = source.challenge;
-  if (only && c.id !== only) continue;
+  if (only && c.id !== only && c.number !== only) continue;
+  if (stages && !stages.includes(c.stage)) continue;
   // Like runc's requires_kernel: a check this machine cannot run is skipped, saying why.
   const missing = probeFeatures(c.requires).filter((f) => !f.available);
   const skip = missing.length ? `needs ${missing.map((f) => `${f.title} (${f.detail})`).join('; ')}` : false;
