@@ -1,6 +1,6 @@
 // Check results: produced by kernels/check, streamed to the page and to `lux check --json`,
 // saved under the workspace's state folder.
-import type { NamespaceSnapshot, TopologySnapshot } from './diagram.ts';
+import type { CgroupSnapshot, NamespaceSnapshot, TopologySnapshot } from './diagram.ts';
 
 export interface AssertionResult {
   id: string; // stable, so fixtures can name the assertion they must fail
@@ -28,6 +28,8 @@ export interface CheckResult {
   diagram?: NamespaceSnapshot;
   /** Network topology the verifier observed (Stage 11; the check cell draws it). */
   topology?: TopologySnapshot;
+  /** The cgroup tree the verifier observed (Stage 10; the check cell draws it). */
+  cgroups?: CgroupSnapshot;
   error?: string;
   /** Why the check was not run: one line per missing feature, as `lux doctor` says it. */
   unavailable?: string[];

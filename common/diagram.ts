@@ -111,3 +111,90 @@ export interface TopologySnapshot {
   /** Namespaces of processes beyond the probe's cap, not shown. */
   omitted: number;
 }
+
+// The cgroup tree diagram's data (Stage 10): the cgroup2 hierarchy under one root, read from
+// the interface files — nesting, the controllers of each level, the processes in each cgroup,
+// and the usage against the limit of every controller that is on there. A gauge is present
+// only where its files exist (its controller is enabled for that cgroup by the parent).
+
+export interface CgroupProcess {
+  pid: number;
+  comm: string; // '' when the process exited while being read
+}
+
+/** memory.* (the memory controller). Bytes. */
+export interface CgroupMemory {
+  current: number;
+  /** memory.max; null is "max" (no limit). */
+  max: number | null;
+  /** memory.peak (Linux 5.19+). */
+  peak?: number;
+  /** memory.events oom_kill: processes the OOM killer ended in this subtree. */
+  oomKills?: number;
+}
+
+/** cpu.stat, and cpu.max where the cpu controller is on. */
+export interface CgroupCpu {
+  /** cpu.stat usage_usec (cgroup core: there even without the cpu controller). */
+  usageUsec: number;
+  /** The rest needs the cpu controller: periods in which the quota ran out, and for how long. */
+  nrThrottled?: number;
+  throttledUsec?: number;
+  /** cpu.max: quota per period; null quota is "max" (no limit). */
+  quotaUsec?: number | null;
+  periodUsec?: number;
+}
+
+/** pids.* (the pids controller). */
+export interface CgroupPids {
+  current: number;
+  /** pids.max; null is "max". */
+  max: number | null;
+}
+
+export interface CgroupNode {
+  /** Relative to the mount, as /proc/<pid>/cgroup writes it: '/' is the mount itself. */
+  path: string;
+  /** The parent's path; null for the snapshot's root (whatever its place in the mount). */
+  parent: string | null;
+  /** Levels below the snapshot's root. */
+  depth: number;
+  /** cgroup.controllers: what this cgroup may use (its parent enabled them). */
+  controllers: string[];
+  /** cgroup.subtree_control: what it enables for its children. */
+  subtreeControl: string[];
+  /** cgroup.type when not the usual 'domain' (threaded, domain threaded, domain invalid). */
+  type?: string;
+  /** Processes in this cgroup itself (cgroup.procs); procs lists the first few. */
+  nrProcs: number;
+  procs: CgroupProcess[];
+  /** cgroup.events populated: a process in it or below. */
+  populated: boolean;
+  /** cgroup.events frozen: frozen now (itself or by an ancestor). */
+  frozen: boolean;
+  /** cgroup.freeze is 1 here (frozen on its own account, not only by an ancestor). */
+  freeze: boolean;
+  /** Every cgroup below it (cgroup.stat nr_descendants), shown or not. */
+  descendants: number;
+  /** Direct children left out of the snapshot (its limits). */
+  omittedChildren?: number;
+  memory?: CgroupMemory;
+  cpu?: CgroupCpu;
+  pids?: CgroupPids;
+  /** io.max lines ("8:0 rbps=1048576 wbps=max riops=max wiops=max"); present with the io controller. */
+  ioMax?: string[];
+}
+
+export interface CgroupSnapshot {
+  takenAt: string;
+  /** The cgroup2 mount point (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a v1/v2 hybrid). */
+  mount: string;
+  /** The path the picture starts from, relative to the mount ('/' for all of it). */
+  root: string;
+  /** Depth-first, the root first, children by name (numbers in names compared as numbers): a node's parent always comes before it. */
+  nodes: CgroupNode[];
+  /** Cgroups under the root not shown, cut by the probe's limits. */
+  truncated: number;
+  /** Paths to highlight (e.g. what a challenge created), relative to the mount. */
+  focus: string[];
+}

@@ -5,7 +5,7 @@ import type { FeatureId } from './features.ts';
 export const CELL_KINDS = ['text', 'go', 'terminal', 'check', 'diagram'] as const;
 export type CellKind = (typeof CELL_KINDS)[number];
 
-export const DIAGRAM_KINDS = ['namespaces', 'topology'] as const;
+export const DIAGRAM_KINDS = ['namespaces', 'topology', 'cgroups'] as const;
 export type DiagramKind = (typeof DIAGRAM_KINDS)[number];
 
 export type Cell =
@@ -13,7 +13,8 @@ export type Cell =
   | { kind: 'go' }
   | { kind: 'terminal' }
   | { kind: 'check'; html: string }
-  | { kind: 'diagram'; diagram: DiagramKind };
+  /** root: where a cgroups diagram starts, relative to the cgroup2 mount (`%% diagram cgroups /luxlab`). */
+  | { kind: 'diagram'; diagram: DiagramKind; root?: string };
 
 /** One challenge of a stage, as the page sees it (no solution code: that is fetched on request). */
 export interface Challenge {

@@ -12,4 +12,7 @@ export const Errors = {
   NO_STAGE: createError('LUX_NO_STAGE', 'unknown stage "%s"', 404),
   NO_RESULT: createError('LUX_NO_RESULT', 'challenge "%s" has not been checked yet', 404),
   NO_TERMINAL: createError('LUX_NO_TERMINAL', 'no terminal session "%s"', 404),
+  BAD_CGROUP_PATH: createError('LUX_BAD_CGROUP_PATH', '%s', 400),
+  NO_CGROUP: createError('LUX_NO_CGROUP', '%s', 404),
+  NO_CGROUP2: createError('LUX_NO_CGROUP2', '%s', 503),
 };

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AssertionResult } from '../../common/check.ts';
-import type { NamespaceSnapshot, TopologySnapshot } from '../../common/diagram.ts';
+import type { CgroupSnapshot, NamespaceSnapshot, TopologySnapshot } from '../../common/diagram.ts';
 import { run, start, SAFE_ENV, type RunOptions, type RunResult, type Started } from '../exec.ts';
 import { probeNamespaces } from '../probes/namespaces.ts';
 import { probeTopology } from '../probes/topology.ts';
+import { CgroupPathError, probeCgroups } from '../probes/cgroups.ts';
 import { copyRootfs } from '../rootfs.ts';
 
 /** Thrown by must() to stop a verifier whose later assertions would only repeat the fault. */
@@ -41,6 +42,7 @@ export class CheckContext {
   binaryMs = 0;
   diagram?: NamespaceSnapshot;
   topology?: TopologySnapshot;
+  cgroups?: CgroupSnapshot;
   private readonly cleanups: (() => unknown)[] = [];
   private readonly started = new Set<Started>();
   /** Set while cleanups run: the check's signal is aborted by then, tools must still run. */
@@ -158,6 +160,22 @@ export class CheckContext {
   /** Capture the network topology now (every netns: links, addresses, routes, NAT); the check cell shows the last one. */
   async snapshotTopology(): Promise<void> {
     this.topology = await probeTopology();
+  }
+
+  /**
+   * Capture the cgroup tree now (nesting, controllers, processes, limits and usage); the check
+   * cell shows the last one. root: where the picture starts, relative to the cgroup2 mount
+   * ('/' by default) or absolute under it — if it is gone, its nearest existing ancestor;
+   * focus: cgroups to highlight and keep expanded (what the challenge made).
+   */
+  async snapshotCgroups(root?: string, focus: string[] = []): Promise<void> {
+    try {
+      this.cgroups = await probeCgroups({ root, focus, nearestExisting: true });
+    } catch (err) {
+      // A picture is not an assertion: a machine without cgroup2, or a bad path, is said, not fatal.
+      if (!(err instanceof CgroupPathError)) throw err;
+      this.log(`no cgroup picture: ${err.message}`);
+    }
   }
 
   /** Runs every deferred cleanup and kills what the learner's binaries left running. */

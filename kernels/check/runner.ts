@@ -118,6 +118,7 @@ async function runLocked(o: RunCheckOptions, emit: (e: CheckEvent) => void): Pro
     swept: [...guard.swept, ...cleanupErrors],
     ...(ctx.diagram ? { diagram: ctx.diagram } : {}),
     ...(ctx.topology ? { topology: ctx.topology } : {}),
+    ...(ctx.cgroups ? { cgroups: ctx.cgroups } : {}),
     ...(error ? { error } : {}),
   };
   emit({ type: 'end', result });

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import type { Cell, Challenge, CurriculumStage, NotebookError, Stage } from '../../common/notebook.ts';
 import { parseCurriculum } from './curriculum.ts';
 import { renderMarkdown } from './markdown.ts';
-import { diagramKind, NotebookParseError, parseChallenge, parseStage, type ChallengeFile } from './parse.ts';
+import { diagramKind, diagramRoot, NotebookParseError, parseChallenge, parseStage, type ChallengeFile } from './parse.ts';
 
 /** A wrong solution kept as a fixture, with the assertion it must fail. */
 export interface WrongSolution {
@@ -103,8 +103,10 @@ function loadChallenge(parsed: ChallengeFile, dir: string, stage: number, rel: (
         return { kind: 'text', html: renderMarkdown(c.body) };
       case 'check':
         return { kind: 'check', html: renderMarkdown(c.body) };
-      case 'diagram':
-        return { kind: 'diagram', diagram: diagramKind(c) };
+      case 'diagram': {
+        const root = diagramRoot(c);
+        return { kind: 'diagram', diagram: diagramKind(c), ...(root ? { root } : {}) };
+      }
       case 'go':
         return { kind: 'go' };
       case 'terminal':

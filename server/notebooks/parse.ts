@@ -119,9 +119,7 @@ export function parseChallenge(text: string, file: string): ChallengeFile {
       throw new NotebookParseError(file, i + 1, `unknown cell kind "${kind}" (expected one of: ${CELL_KINDS.join(', ')})`);
     }
     const arg = rest.join(' ');
-    if (kind === 'diagram' && !(DIAGRAM_KINDS as readonly string[]).includes(arg)) {
-      throw new NotebookParseError(file, i + 1, `unknown diagram "${arg}" (expected one of: ${DIAGRAM_KINDS.join(', ')})`);
-    }
+    if (kind === 'diagram') checkDiagram(rest, file, i + 1);
     if ((kind === 'go' || kind === 'check' || kind === 'terminal') && cells.some((c) => c.kind === kind)) {
       throw new NotebookParseError(file, i + 1, `a challenge has at most one "${kind}" cell`);
     }
@@ -132,8 +130,25 @@ export function parseChallenge(text: string, file: string): ChallengeFile {
   return { ...meta, cells };
 }
 
+/** `%% diagram <name>`, and for cgroups an optional root: `%% diagram cgroups /luxlab`. */
+function checkDiagram([name = '', root, ...extra]: string[], file: string, line: number): void {
+  if (!(DIAGRAM_KINDS as readonly string[]).includes(name)) {
+    throw new NotebookParseError(file, line, `unknown diagram "${name}" (expected one of: ${DIAGRAM_KINDS.join(', ')})`);
+  }
+  if (root === undefined) return;
+  if (name !== 'cgroups' || extra.length) throw new NotebookParseError(file, line, `"%% diagram ${name}" takes ${name === 'cgroups' ? 'at most a root cgroup' : 'no argument'}`);
+  if (!root.startsWith('/') || root.split('/').includes('..')) {
+    throw new NotebookParseError(file, line, `the cgroups diagram's root must be a path relative to the cgroup2 mount, starting with "/" and without ".." (got "${root}")`);
+  }
+}
+
 export function diagramKind(cell: RawCell): DiagramKind {
-  return cell.arg as DiagramKind;
+  return cell.arg.split(' ')[0] as DiagramKind;
+}
+
+/** The cgroups diagram's root, when the cell names one. */
+export function diagramRoot(cell: RawCell): string | undefined {
+  return cell.arg.split(' ')[1];
 }
 
 export interface StageFile {

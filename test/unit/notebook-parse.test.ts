@@ -70,6 +70,23 @@ test('malformed challenges are refused with file, line and reason', () => {
   }
 });
 
+test('a cgroups diagram may name the cgroup its tree starts from', () => {
+  const c = parseChallenge(good.replace('%% diagram namespaces', '%% diagram cgroups /luxlab'), 'x.md');
+  assert.deepEqual(c.cells.at(-1)!.arg, 'cgroups /luxlab');
+  assert.deepEqual(parseChallenge(good.replace('%% diagram namespaces', '%% diagram cgroups'), 'x.md').cells.at(-1)!.arg, 'cgroups');
+  const cases: [string, RegExp][] = [
+    ['%% diagram namespaces /luxlab', /"%% diagram namespaces" takes no argument/],
+    ['%% diagram cgroups /a /b', /takes at most a root cgroup/],
+    ['%% diagram cgroups luxlab', /starting with "\/"/],
+    ['%% diagram cgroups /luxlab/../..', /without "\.\."/],
+  ];
+  for (const [marker, reason] of cases) {
+    const err = parseError(good.replace('%% diagram namespaces', marker));
+    assert.match(err.reason, reason);
+    assert.equal(err.line, 17);
+  }
+});
+
 test('a stage needs its list of challenges', () => {
   const s = parseStage('---\nstage: 9\ntitle: T\nchallenges:\n  - a\n  - b\n---\nIntro.\n', 'nb.md');
   assert.deepEqual([s.stage, s.challenges, s.intro], [9, ['a', 'b'], 'Intro.']);
@@ -80,13 +97,13 @@ test('a malformed notebook is refused; the other stages are still served', () =>
   const root = mkdtempSync('/tmp/luxlab-nb-');
   const nb = join(root, 'notebooks');
   cpSync('notebooks', nb, { recursive: true });
-  mkdirSync(join(nb, '10-broken', 'x'), { recursive: true });
-  writeFileSync(join(nb, '10-broken', 'notebook.md'), '---\nstage: 10\ntitle: Broken\nchallenges:\n  - x\n---\n');
-  writeFileSync(join(nb, '10-broken', 'x', 'challenge.md'), good.replace('%% go', '%% nope').replace('id: demo', 'id: x'));
+  mkdirSync(join(nb, '12-broken', 'x'), { recursive: true });
+  writeFileSync(join(nb, '12-broken', 'notebook.md'), '---\nstage: 12\ntitle: Broken\nchallenges:\n  - x\n---\n');
+  writeFileSync(join(nb, '12-broken', 'x', 'challenge.md'), good.replace('%% go', '%% nope').replace('id: demo', 'id: x'));
   const catalog = loadCatalog(nb, root);
-  assert.deepEqual(catalog.errors, [{ file: 'notebooks/10-broken/x/challenge.md', line: 12, reason: 'unknown cell kind "nope" (expected one of: text, go, terminal, check, diagram)' }]);
+  assert.deepEqual(catalog.errors, [{ file: 'notebooks/12-broken/x/challenge.md', line: 12, reason: 'unknown cell kind "nope" (expected one of: text, go, terminal, check, diagram)' }]);
   const served = catalog.stages.map((s) => s.stage);
-  assert.ok(served.includes(9) && !served.includes(10), `served: ${served}`);
+  assert.ok(served.includes(9) && !served.includes(12), `served: ${served}`);
 });
 
 test('the curriculum lists stages 9–15 with 52 challenges and their binaries', () => {

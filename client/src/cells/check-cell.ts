@@ -2,6 +2,7 @@
 // assertion as the server streams it (NDJSON of CheckEvent).
 import type { AssertionResult, CheckEvent, CheckResult } from '../../../common/check.ts';
 import { challengePath, errorText, getJsonOrNull, postStream } from '../api.ts';
+import { cgroupDiagram } from '../cgroups.ts';
 import { namespaceDiagram } from '../diagram.ts';
 import { topologyDiagram } from '../topology.ts';
 import { formatDuration, formatTime, h, present, trustedHtml } from '../dom.ts';
@@ -47,6 +48,8 @@ export function checkCell(section: Section, html: string): Cell {
       result.diagram ? namespaceDiagram(result.diagram) : null,
       result.topology ? h('h4', {}, 'Network during the check') : null,
       result.topology ? topologyDiagram(result.topology) : null,
+      result.cgroups ? h('h4', {}, 'Cgroups during the check') : null,
+      result.cgroups ? cgroupDiagram(result.cgroups) : null,
     );
     if (pictures.length) {
       diagram.replaceChildren(...pictures);

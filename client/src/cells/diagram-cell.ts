@@ -1,9 +1,11 @@
 // The diagram cell: a live picture of the machine, as the kernel reports it — its namespaces
-// (`namespaces`) or its network topology (`topology`). Redrawn on Refresh and after a check
-// of the section; the topology is also polled while the cell is in view and the tab visible.
-import type { NamespaceSnapshot, TopologySnapshot } from '../../../common/diagram.ts';
+// (`namespaces`), its network topology (`topology`) or its cgroup tree (`cgroups`). Redrawn on
+// Refresh and after a check of the section; topology and cgroups are also polled while the
+// cell is in view and the tab visible.
+import type { CgroupSnapshot, NamespaceSnapshot, TopologySnapshot } from '../../../common/diagram.ts';
 import type { DiagramKind } from '../../../common/notebook.ts';
 import { errorText, failure, getJson } from '../api.ts';
+import { cgroupDiagram } from '../cgroups.ts';
 import { namespaceDiagram } from '../diagram.ts';
 import { formatTime, h } from '../dom.ts';
 import { topologyDiagram } from '../topology.ts';
@@ -12,14 +14,21 @@ import { Section, type Cell } from './section.ts';
 interface Kind<T extends { takenAt: string }> {
   label: string;
   reading: string;
-  /** A poll answers null when the server would rather not probe now (a check is running). */
-  fetch(poll: boolean): Promise<T | null>;
-  draw(snap: T): SVGSVGElement;
+  /** A poll answers null when the server would rather not probe now (a check is running). root: the cell's argument. */
+  fetch(poll: boolean, root?: string): Promise<T | null>;
+  /** The picture; given what is on screen, a kind may update it in place (and return it). */
+  draw(snap: T, previous: Element | null): Element;
   /** Poll every this many ms while in view (0: never). */
   pollMs: number;
 }
 
-const KINDS: { [K in DiagramKind]: Kind<K extends 'namespaces' ? NamespaceSnapshot : TopologySnapshot> } = {
+interface Snapshots {
+  namespaces: NamespaceSnapshot;
+  topology: TopologySnapshot;
+  cgroups: CgroupSnapshot;
+}
+
+const KINDS: { [K in DiagramKind]: Kind<Snapshots[K]> } = {
   namespaces: {
     label: 'namespaces',
     reading: 'reading /proc…',
@@ -39,10 +48,18 @@ const KINDS: { [K in DiagramKind]: Kind<K extends 'namespaces' ? NamespaceSnapsh
     draw: topologyDiagram,
     pollMs: 3000,
   },
+  cgroups: {
+    label: 'cgroup tree',
+    reading: 'reading the cgroup2 hierarchy…',
+    fetch: (_poll, root) => getJson<CgroupSnapshot>(`/api/probes/cgroups${root ? `?root=${encodeURIComponent(root)}` : ''}`),
+    // In place: the tree keeps what was opened and the filter's text across polls.
+    draw: cgroupDiagram,
+    pollMs: 3000,
+  },
 };
 
-export function diagramCell(section: Section, kind: DiagramKind = 'namespaces'): Cell {
-  const k = KINDS[kind] as Kind<NamespaceSnapshot | TopologySnapshot>;
+export function diagramCell(section: Section, kind: DiagramKind = 'namespaces', root?: string): Cell {
+  const k = KINDS[kind] as Kind<Snapshots[DiagramKind]>;
   const refresh = h('button', { type: 'button', 'data-testid': 'diagram-refresh' }, 'Refresh');
   const when = h('span', { class: 'muted', role: 'status' }, '');
   const figure = h('div', { class: 'diagram', 'data-testid': 'diagram', 'data-diagram': kind });
@@ -64,11 +81,13 @@ export function diagramCell(section: Section, kind: DiagramKind = 'namespaces'):
       when.textContent = k.reading;
     }
     try {
-      const snap = await k.fetch(poll);
+      const snap = await k.fetch(poll, root);
       if (mine !== generation || !snap) return;
       const content = JSON.stringify({ ...snap, takenAt: '' });
       if (content !== drawn) {
-        figure.replaceChildren(k.draw(snap));
+        const previous = figure.firstElementChild;
+        const next = k.draw(snap, previous);
+        if (next !== previous) figure.replaceChildren(next);
         drawn = content;
       }
       when.textContent = `as of ${formatTime(snap.takenAt)}`;

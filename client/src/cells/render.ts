@@ -37,7 +37,7 @@ export function renderCell(section: Section, cell: CellModel): Cell {
       case 'check':
         return checkCell(section, cell.html);
       case 'diagram':
-        return diagramCell(section, cell.diagram);
+        return diagramCell(section, cell.diagram, cell.root);
     }
   } catch (e) {
     // One broken cell should not take the rest of the notebook with it.
