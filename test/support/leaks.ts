@@ -1,9 +1,10 @@
 // What the kernel holds that a test may have left: compared before and after a suite.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { cgroup2Mount } from '../../kernels/jail.ts';
-import { mountinfo } from '../../kernels/proc.ts';
+import { allPids, comm, mountinfo } from '../../kernels/proc.ts';
 import { hostState } from '../../kernels/check/host-guard.ts';
 import { listCgroups, listLoops } from '../../kernels/check/cgroup-guard.ts';
 
@@ -15,12 +16,27 @@ export interface KernelPicture {
   luxCgroups: string[];
   cgroups: string[];
   loops: string[];
+  strays: string[];
   scratch: string[];
   iptables: string;
   sysctls: Record<string, string>;
 }
 
 const sh = (file: string, args: string[]) => execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+
+/**
+ * The loads and tools the verifiers start, and every challenge's binary: one of them alive
+ * after a suite that did not have it before is a process a check failed to end (a learner's
+ * command moved out of the jail into a cgroup of its own, say).
+ */
+const WATCHED = /^(sleep|dd|tail|head|yes|timeout|sh|bash|busybox|unshare|nsenter|ip|iptables|socat|nc|ping|systemd-run|cgroup(-[a-z]+)?|slice-runner|[a-z]+ns|[a-z-]*container|veth|bridge|netconnect|nat-setup|portfwd|docker-net|netns-[a-z]+|ping-test)$/;
+
+function strays(): string[] {
+  return allPids()
+    .map((pid) => `${pid} ${comm(pid)}`)
+    .filter((p) => WATCHED.test(p.split(' ')[1] ?? ''))
+    .sort();
+}
 
 export function kernelPicture(): KernelPicture {
   const cg = cgroup2Mount();
@@ -33,10 +49,22 @@ export function kernelPicture(): KernelPicture {
     luxCgroups: luxDir && existsSync(luxDir) ? readdirSync(luxDir).filter((n) => !n.includes('.')).sort() : [],
     cgroups: listCgroups(),
     loops: listLoops(),
+    strays: strays(),
     scratch: readdirSync('/tmp').filter((n) => n.startsWith('luxlab-')).sort(),
     iptables: hostState().iptables ?? '',
     sysctls: hostState().sysctls,
   };
+}
+
+/**
+ * The kernel now against a picture taken before: equal, except that processes that were
+ * there before may have ended (exec'd into another program, like scripts/test's shell).
+ */
+export function assertKernelAsBefore(before: KernelPicture, adjust: (now: KernelPicture) => void = () => {}): void {
+  const now = kernelPicture();
+  adjust(now);
+  now.strays = now.strays.filter((p) => !before.strays.includes(p));
+  assert.deepEqual({ ...now, strays: now.strays }, { ...before, strays: [] }, 'the kernel holds something a test made');
 }
 
 // `node --import tsx test/support/leaks.ts FILE` records the picture before the whole suite.

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { Lab } from '../../server/lab.ts';
 import { probeFeatures } from '../../kernels/probes/features.ts';
 import { buildGoFile } from '../support/fixtures.ts';
-import { kernelPicture, type KernelPicture } from '../support/leaks.ts';
+import { assertKernelAsBefore, kernelPicture, type KernelPicture } from '../support/leaks.ts';
 
 const lab = new Lab({ workspaceRoot: '/tmp/luxlab-test-workspace' });
 const only = process.env.LUX_ONLY; // e.g. LUX_ONLY=uts-container while writing a verifier
@@ -70,8 +70,8 @@ for (const source of lab.catalog.challenges.values()) {
   });
 }
 
-test('the host is as it was: no namespace, link, mount, cgroup or scratch folder left', () => {
-  const now = kernelPicture();
-  now.scratch = now.scratch.filter((n) => n !== 'luxlab-test-workspace'); // removed in after()
-  assert.deepEqual(now, picture);
+test('the host is as it was: no namespace, link, mount, cgroup, loop device, process or scratch folder left', () => {
+  assertKernelAsBefore(picture, (now) => {
+    now.scratch = now.scratch.filter((n) => n !== 'luxlab-test-workspace'); // removed in after()
+  });
 });
