@@ -2,7 +2,7 @@
 // figures go to test-results/bench.json. It measures and never asserts on time. Loopback only;
 // everything it starts (server, terminal sessions, ptys, temp dirs) is closed or removed.
 //   npm run bench                 everything (about a minute on 2 cores)
-//   npm run bench -- terminal     only some sections: terminal, check, build, pages, workshop
+//   npm run bench -- terminal     only some sections: terminal, check, cgroups, build, pages, workshop
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../server/lab.ts';
 import { benchBuild, type BuildBench } from './build.ts';
 import { benchCheck, type CheckBench } from './check.ts';
+import { benchCgroups, type CgroupsBench } from './cgroups.ts';
 import { benchPages, type PagesBench } from './pages.ts';
 import { fmt, kB, table, type Row } from './stats.ts';
 import { benchTerminal, type TerminalResults } from './terminal.ts';
@@ -24,7 +25,9 @@ const BUILD_RUNS = 5;
 const BUILD_CHALLENGE = 'uts-container';
 const WORKSHOP_VIEWERS = 50;
 const WORKSHOP_KEYSTROKES = 200;
-const SECTIONS = ['pages', 'build', 'check', 'terminal', 'workshop'] as const;
+const CGROUPS = 300;
+const CGROUP_PROBES = 20;
+const SECTIONS = ['pages', 'build', 'check', 'cgroups', 'terminal', 'workshop'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const asked = process.argv.slice(2);
@@ -53,6 +56,7 @@ const results: {
   pages?: PagesBench;
   build?: BuildBench;
   checks?: CheckBench[];
+  cgroups?: CgroupsBench;
   terminal?: TerminalResults;
   workshop?: WorkshopBench;
 } = {
@@ -81,6 +85,10 @@ try {
       log(`check ${challenge}, ${CHECK_RUNS} runs`);
       results.checks.push(await benchCheck({ tmp, challenge, runs: CHECK_RUNS, log }));
     }
+  }
+  if (want('cgroups')) {
+    log(`cgroup tree probe: ${CGROUPS} cgroups, ${CGROUP_PROBES} pictures`);
+    results.cgroups = await benchCgroups({ cgroups: CGROUPS, runs: CGROUP_PROBES, log });
   }
   if (want('terminal')) {
     log(`terminal: cat ${CAT_RUNS}× over WebSocket and bare pty, then ${KEYSTROKES} keystrokes`);
@@ -140,6 +148,12 @@ for (const c of results.checks ?? []) {
   rows.push({ section, metric: 'overhead (durationMs − binaryMs)', value: `${fmt(c.medianOverheadMs, 0)} ms`, runs: `${c.runs}`, note: `${passed}/${c.runs} passed` });
   rows.push({ section, metric: 'total durationMs', value: `${fmt(c.medianDurationMs, 0)} ms`, runs: `${c.runs}` });
   rows.push({ section, metric: 'binaryMs (the program under test)', value: `${fmt(c.medianBinaryMs, 0)} ms`, runs: `${c.runs}` });
+}
+const cg = results.cgroups;
+if (cg) {
+  const section = `cgroup tree probe: ${cg.nodes} cgroups`;
+  rows.push({ section, metric: 'one picture (probeCgroups)', value: `${fmt(cg.medianProbeMs)} ms`, runs: `${cg.runs}`, note: 'every interface file the diagram shows, read synchronously in turns' });
+  rows.push({ section, metric: 'picture as JSON', value: kB(cg.jsonBytes), runs: '1', note: 'what /api/probes/cgroups sends (before compression)' });
 }
 const b = results.build;
 if (b) {
