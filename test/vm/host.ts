@@ -199,18 +199,38 @@ interface TapResult {
   todo: string | null;
   details: string[];
   diagnostics: string[];
+  /** The lines of its subtests, indented (a describe block). */
+  nested: string[];
 }
 
-/** The top-level results of node's TAP reporter (each VM test is top-level). */
+/** The failing subtests of a block, each with its YAML (the error, expected, actual) but not its stack. */
+function failedSubtests(nested: string[]): string[] {
+  const out: string[] = [];
+  let keep = false;
+  let inStack = false;
+  for (const line of nested) {
+    const result = /^\s+(not )?ok \d+ - /.exec(line);
+    if (result) keep = !!result[1];
+    if (!keep) continue;
+    if (/^\s+stack: /.test(line)) inStack = true;
+    else if (/^\s+(\.\.\.|[a-zA-Z]+: )/.test(line)) inStack = false;
+    if (!inStack) out.push(line);
+  }
+  return out;
+}
+
+/** The top-level results of node's TAP reporter, with their subtests' lines. */
 function parseTap(lines: string[]): TapResult[] {
   const results: TapResult[] = [];
   let inYaml = false;
+  let nested: string[] = [];
   for (const line of lines) {
     const m = /^(not )?ok \d+ - (.*?)(?: # (SKIP|TODO)\b ?(.*))?$/.exec(line);
     const last = results.at(-1);
     if (m) {
       const reason = (kind: string): string | null => (m[3] === kind ? m[4] || kind.toLowerCase() : null);
-      results.push({ name: m[2]!.replace(/\\#/g, '#'), ok: !m[1], skip: reason('SKIP'), todo: reason('TODO'), details: [], diagnostics: [] });
+      results.push({ name: m[2]!.replace(/\\#/g, '#'), ok: !m[1], skip: reason('SKIP'), todo: reason('TODO'), details: [], diagnostics: [], nested });
+      nested = [];
       inYaml = false;
     } else if (line === '  ---') {
       inYaml = true;
@@ -218,6 +238,8 @@ function parseTap(lines: string[]): TapResult[] {
       inYaml = false;
     } else if (inYaml && last) {
       last.details.push(line.slice(2));
+    } else if (/^\s+\S/.test(line)) {
+      nested.push(line); // a subtest's lines: they come before the result of their block
     } else if (last && line.startsWith('# ') && !line.startsWith('# Subtest:') && !/^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) /.test(line)) {
       last.diagnostics.push(line.slice(2));
     }
@@ -305,7 +327,7 @@ test('the lab page opens through the forwarded port, in headless Chromium', asyn
   assert.deepEqual(errors, [], 'no script error on the page');
 });
 
-test('the VM suite passes (test/vm/*.vm.ts, run inside the VM)', async (t) => {
+test('the VM suite passes (test/vm/*.vm.ts and the Stage 10 verifiers, run inside the VM)', async (t) => {
   const b = boot!;
   const began = await b.waitFor(/^@@LUXLAB-VM suite-begin$/, READY_TIMEOUT_MS, 'the VM suite to start').then(() => Date.now());
   const [, code] = await b.waitFor(/^@@LUXLAB-VM suite-exit (\d+)$/, SUITE_TIMEOUT_MS, 'the VM suite to finish');
@@ -318,7 +340,7 @@ test('the VM suite passes (test/vm/*.vm.ts, run inside the VM)', async (t) => {
     await t.test(r.name, { skip: r.skip ?? false, todo: r.todo ?? false }, (tt) => {
       for (const d of r.diagnostics) tt.diagnostic(d);
       const stack = r.details.findIndex((l) => l.startsWith('stack:'));
-      if (!r.ok) assert.fail(`failed in the VM:\n${r.details.slice(0, stack < 0 ? undefined : stack).join('\n')}`);
+      if (!r.ok) assert.fail(`failed in the VM:\n${[...failedSubtests(r.nested), ...r.details.slice(0, stack < 0 ? undefined : stack)].join('\n')}`);
     });
   }
   assert.equal(code, '0', 'the VM suite exits 0');
