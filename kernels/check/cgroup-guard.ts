@@ -43,6 +43,11 @@ export function listCgroups(mount = cgroup2Mount()): string[] {
   return out.sort();
 }
 
+/** The controllers enabled for the root's children (its cgroup.subtree_control). */
+export function rootControllers(mount = cgroup2Mount()): string[] {
+  return mount ? readOr(join(mount, 'cgroup.subtree_control')).trim().split(/\s+/).filter(Boolean).sort() : [];
+}
+
 /** Loop devices with what backs them ("/dev/loop3 /tmp/luxlab-check-x/disk.img"). */
 export function listLoops(): string[] {
   let names: string[];
@@ -111,7 +116,7 @@ function stopUnit(unit: string): boolean {
  * program, and is removed: the verifiers assert on the program's own cleanup themselves.
  */
 export function restoreCgroups(
-  before: { cgroups: string[]; loops: string[] },
+  before: { cgroups: string[]; loops: string[]; rootControllers?: string[] },
   isOurs: (name: string) => boolean,
 ): { swept: string[]; leaked: string[] } {
   const swept: string[] = [];
@@ -135,6 +140,19 @@ export function restoreCgroups(
         else leaked.push(`systemd unit ${name} (cgroup ${rel})`);
       } else if (killAndRemoveCgroup(path)) swept.push(`cgroup ${rel}`);
       else leaked.push(`cgroup ${rel} (could not be removed)`);
+    }
+  }
+  // Controllers a program enabled at the root (the exercise asks for it) are handed back: with
+  // the cgroups made during the check gone, nothing below uses them.
+  if (mount && before.rootControllers !== undefined) {
+    const added = rootControllers(mount).filter((c) => !before.rootControllers!.includes(c));
+    if (added.length) {
+      try {
+        writeFileSync(join(mount, 'cgroup.subtree_control'), added.map((c) => `-${c}`).join(' '));
+        swept.push(`root cgroup.subtree_control: ${added.map((c) => `-${c}`).join(' ')} (as before the check)`);
+      } catch (err) {
+        leaked.push(`controllers ${added.join(' ')} enabled in the root's cgroup.subtree_control (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
     }
   }
   for (const loop of listLoops().filter((l) => !before.loops.includes(l))) {

@@ -2,9 +2,10 @@
 // admin-guide/cgroup-v2), cgroups of the verifier's own for processes it controls, and a loop
 // device to throttle. Everything made here is removed at cleanup (and the host guard removes
 // any cgroup made during a check, see cgroup-guard.ts).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroup2Mount } from '../jail.ts';
+import { descendants } from '../proc.ts';
 import type { Started } from '../exec.ts';
 import type { CheckContext } from './context.ts';
 import { killAndRemoveCgroup } from './cgroup-guard.ts';
@@ -22,7 +23,7 @@ export function cgroupOf(pid: number): string | null {
     const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
       .split('\n')
       .find((l) => l.startsWith('0::'));
-    return line ? join(cgroupMount(), line.slice(3)) : null;
+    return line ? join(cgroupMount(), line.slice(3)).replace(/(.)\/$/, '$1') : null; // the root: the mount itself, no '/'
   } catch {
     return null;
   }
@@ -134,4 +135,102 @@ export function procCpu(pid: number): { state: string; utime: number; stime: num
   } catch {
     return null;
   }
+}
+
+/** The records of the kernel's log buffer (/dev/kmsg): sequence number and first line each; [] if unreadable. */
+function kernelRecords(): { seq: number; text: string }[] {
+  let fd: number;
+  try {
+    fd = openSync('/dev/kmsg', constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return []; // no CAP_SYSLOG, or no such device
+  }
+  const out: { seq: number; text: string }[] = [];
+  const buf = Buffer.alloc(16 * 1024); // one record per read(2), at most ~8 KiB
+  try {
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EPIPE') continue; // overwritten while we read: go on
+        break; // EAGAIN: the end of the buffer
+      }
+      // "<prio>,<seq>,<usec>,<flags>[,…];<text>\n[ KEY=value continuation lines]"
+      const rec = buf.toString('utf8', 0, n);
+      const semi = rec.indexOf(';');
+      out.push({ seq: Number(rec.slice(0, semi).split(',')[1]), text: rec.slice(semi + 1).split('\n')[0] ?? '' });
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}
+
+/**
+ * The kernel's log from now on: the returned function gives the messages logged since this
+ * call, oldest first (printk records of /dev/kmsg, as dmesg(1) shows them). The OOM killer
+ * names its victims there. [] where the log cannot be read.
+ */
+export function kernelLogFrom(): () => string[] {
+  const before = kernelRecords();
+  const last = before.length ? before[before.length - 1]!.seq : -1;
+  return () => kernelRecords().filter((r) => r.seq > last).map((r) => r.text);
+}
+
+/**
+ * An OOM killer's "Killed process" line parsed: the victim, and whether it was the memory
+ * cgroup's OOM killer ("Memory cgroup out of memory: Killed process 1234 (tail) total-vm:…")
+ * rather than the whole machine's ("Out of memory: Killed process …"). null for other lines.
+ */
+export function oomKilled(line: string): { pid: number; comm: string; memcg: boolean } | null {
+  const m = /^(Memory cgroup out of memory|Out of memory[^:]*): Killed process (\d+) \((.*)\) total-vm/.exec(line);
+  return m ? { pid: Number(m[2]), comm: m[3]!, memcg: m[1] === 'Memory cgroup out of memory' } : null;
+}
+
+/**
+ * The cgroup a learner's program put its command in: the first one, among the cgroups of the
+ * program and its descendants, that is not the root, not a jail (/luxlab/…, where the program
+ * itself runs) and not in `before` (listCgroups() taken before the program started). Absolute,
+ * no trailing '/'. Waits for it; undefined if the program ends first or the time runs out.
+ */
+export async function newCgroupIn(t: CheckContext, started: Started, before: Set<string>, timeoutMs = 5000): Promise<string | undefined> {
+  const mount = cgroupMount();
+  const fresh = (pid: number): string | undefined => {
+    const path = cgroupOf(pid)?.replace(/\/$/, '');
+    const rel = path?.slice(mount.length + 1);
+    return path && rel && rel !== 'luxlab' && !rel.startsWith('luxlab/') && !before.has(rel) ? path : undefined;
+  };
+  return t.waitFor(() => {
+    for (const pid of [started.pid, ...descendants(started.pid)]) {
+      const path = fresh(pid);
+      if (path) return path;
+    }
+    return undefined;
+  }, timeoutMs, started);
+}
+
+/**
+ * A loop device whose sparse file carries an MBR partition table with one partition (from its
+ * second MiB to the end), attached with --partscan so the kernel makes the partition's node:
+ * for a check that needs a partition. The table is written here, no sfdisk needed. The file is
+ * in the check's scratch folder; the device is detached at cleanup.
+ */
+export async function partitionedLoopDevice(t: CheckContext, sizeMb = 16): Promise<{ dev: string; part: string; partMajMin: string; file: string }> {
+  const file = join(t.tmp, `${t.name('pdisk')}.img`);
+  const mbr = Buffer.alloc(512);
+  const entry = 446; // the first of four 16-byte partition entries
+  mbr[entry + 4] = 0x83; // type: Linux (status and CHS fields stay 0: the kernel reads the LBA ones)
+  mbr.writeUInt32LE(2048, entry + 8); // first sector (512-byte sectors)
+  mbr.writeUInt32LE(sizeMb * 2048 - 2048, entry + 12); // number of sectors
+  mbr[510] = 0x55; // the boot signature that makes it a partition table
+  mbr[511] = 0xaa;
+  writeFileSync(file, mbr);
+  await t.sh('truncate', ['-s', `${sizeMb}M`, file]);
+  const dev = (await t.sh('losetup', ['--find', '--show', '--partscan', file])).stdout.trim();
+  t.defer(() => t.sh('losetup', ['-d', dev], { allowFail: true }));
+  const part = `${dev}p1`;
+  const seen = await t.waitFor(() => existsSync(part) && existsSync(`/sys/class/block/${part.slice(5)}/dev`), 5000);
+  if (!seen) throw new Error(`setup: losetup --partscan made no ${part}`);
+  return { dev, part, partMajMin: majorMinor(part), file };
 }

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { mountinfo } from '../proc.ts';
-import { listCgroups, listLoops, restoreCgroups } from './cgroup-guard.ts';
+import { listCgroups, listLoops, restoreCgroups, rootControllers } from './cgroup-guard.ts';
 
 export interface HostState {
   hostname: string;
@@ -18,6 +18,7 @@ export interface HostState {
   sysctls: Record<string, string>;
   cgroups: string[]; // paths under the cgroup2 mount (the jails excepted)
   loops: string[]; // "/dev/loopN backing-file"
+  rootControllers: string[]; // the cgroup2 root's cgroup.subtree_control
 }
 
 /** Network sysctls a check may touch (Stage 11 turns on forwarding and route_localnet). */
@@ -98,6 +99,7 @@ export function hostState(): HostState {
     sysctls: readSysctls(),
     cgroups: listCgroups(),
     loops: listLoops(),
+    rootControllers: rootControllers(),
   };
 }
 
@@ -164,7 +166,7 @@ export function restoreHost(before: HostState, ours: { names: string[]; tmp: str
   // Cgroups first: killing what a learner's program left in them frees its namespaces and mounts.
   // Older saved states (a lab upgraded mid-check) have no cgroup picture: nothing to compare.
   if (before.cgroups) {
-    const cg = restoreCgroups({ cgroups: before.cgroups, loops: before.loops ?? [] }, isOurs);
+    const cg = restoreCgroups({ cgroups: before.cgroups, loops: before.loops ?? [], rootControllers: before.rootControllers }, isOurs);
     swept.push(...cg.swept);
     leaked.push(...cg.leaked);
   }

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { cgroup2Mount } from '../../kernels/jail.ts';
 import { allPids, comm, mountinfo } from '../../kernels/proc.ts';
 import { hostState } from '../../kernels/check/host-guard.ts';
-import { listCgroups, listLoops } from '../../kernels/check/cgroup-guard.ts';
+import { listCgroups, listLoops, rootControllers } from '../../kernels/check/cgroup-guard.ts';
 
 export interface KernelPicture {
   hostname: string;
@@ -16,6 +16,7 @@ export interface KernelPicture {
   luxCgroups: string[];
   cgroups: string[];
   loops: string[];
+  rootControllers: string[];
   strays: string[];
   scratch: string[];
   iptables: string;
@@ -49,6 +50,7 @@ export function kernelPicture(): KernelPicture {
     luxCgroups: luxDir && existsSync(luxDir) ? readdirSync(luxDir).filter((n) => !n.includes('.')).sort() : [],
     cgroups: listCgroups(),
     loops: listLoops(),
+    rootControllers: rootControllers(),
     strays: strays(),
     scratch: readdirSync('/tmp').filter((n) => n.startsWith('luxlab-')).sort(),
     iptables: hostState().iptables ?? '',

@@ -1,0 +1,176 @@
+// expect-fail: cgroup-removed
+// Wrong: moves itself into the cgroup so that the command inherits it (no re-exec) — but then the program is still in the cgroup when the command ends, and rmdir fails with EBUSY.
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The scheduling period, in microseconds: the kernel's default, 100 ms.
+const period = 100000
+
+func main() {
+	cpus := runtime.NumCPU() // the CPUs this process may run on (sched_getaffinity)
+	if len(os.Args) < 3 {
+		usage("")
+	}
+	percent, err := strconv.Atoi(os.Args[1])
+	if err != nil || percent < 1 || percent > 100*cpus {
+		usage(fmt.Sprintf("percent must be a whole number from 1 to %d (100 per CPU, %d CPUs here), not %q", 100*cpus, cpus, os.Args[1]))
+	}
+
+	mount, err := cgroup2Mount()
+	check(err, "find the cgroup2 mount")
+	// Only the controllers listed in a parent's cgroup.subtree_control exist in its children.
+	// The root may hold processes and still enable them (it is exempt from the
+	// no-internal-process rule); on a systemd machine "+cpu" is there already and this is a no-op.
+	check(write(filepath.Join(mount, "cgroup.subtree_control"), "+cpu"), "enable the cpu controller")
+
+	dir := filepath.Join(mount, fmt.Sprintf("cgroup-cpu-%d", os.Getpid()))
+	check(os.Mkdir(dir, 0o755), "create the cgroup")
+	status := runIn(dir, percent, os.Args[2:])
+	if err := removeCgroup(dir); err != nil {
+		fmt.Fprintf(os.Stderr, "cgroup-cpu: remove %s: %v\n", dir, err)
+	}
+	os.Exit(status)
+}
+
+// runIn limits the cgroup, runs the command inside it and returns its exit status.
+func runIn(dir string, percent int, command []string) int {
+	// "$MAX $PERIOD": the cgroup may run $MAX µs in each period of $PERIOD µs, summed over
+	// all its CPUs; 50000 100000 is half a CPU, 200000 100000 two CPUs.
+	if err := write(filepath.Join(dir, "cpu.max"), fmt.Sprintf("%d %d", percent*period/100, period)); err != nil {
+		fmt.Fprintln(os.Stderr, "cgroup-cpu: set cpu.max:", err)
+		return 1
+	}
+	// Join the cgroup ourselves: the command is forked from us, so it is born inside.
+	if err := write(filepath.Join(dir, "cgroup.procs"), strconv.Itoa(os.Getpid())); err != nil {
+		fmt.Fprintln(os.Stderr, "cgroup-cpu: join the cgroup:", err)
+		return 1
+	}
+	cmd := exec.Command(command[0], command[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+
+	// Stay alive until the command is done, to remove the cgroup. Ctrl-C in a terminal reaches
+	// the whole foreground process group, the command too: nothing to pass on. A SIGTERM or
+	// SIGHUP sent to us alone is passed on to the command.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(signals)
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "cgroup-cpu:", err)
+		return 1
+	}
+	go func() {
+		for s := range signals {
+			if s != syscall.SIGINT {
+				cmd.Process.Signal(s)
+			}
+		}
+	}()
+	return exitStatus(cmd.Wait())
+}
+
+// exitStatus is the command's exit code, or 128 + the signal that killed it, as a shell says.
+func exitStatus(err error) int {
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return exit.ExitCode()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cgroup-cpu:", err)
+		return 1
+	}
+	return 0
+}
+
+// removeCgroup removes the cgroup, now that the command is done.
+func removeCgroup(dir string) error {
+	var err error
+	for i := 0; i < 20; i++ {
+		if err = syscall.Rmdir(dir); err == nil || err == syscall.ENOENT {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return err
+}
+
+// cgroup2Mount finds where the cgroup2 file system is mounted: /sys/fs/cgroup on most
+// systems, /sys/fs/cgroup/unified on a v1/v2 hybrid. In mountinfo the file system type
+// follows the " - " separator; the mount point is the fifth field (octal escapes for spaces).
+func cgroup2Mount() (string, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		parts := strings.SplitN(s.Text(), " - ", 2)
+		fields := strings.Fields(parts[0])
+		if len(parts) == 2 && strings.HasPrefix(parts[1], "cgroup2 ") && len(fields) >= 5 {
+			return unescape(fields[4]), nil
+		}
+	}
+	return "", errors.New("no cgroup2 file system in /proc/self/mountinfo")
+}
+
+// unescape decodes mountinfo's \040-style octal escapes.
+func unescape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// write writes one value to a cgroup interface file. The kernel answers each write(2) on its
+// own: an invalid value fails here, with EINVAL, ENOENT or EBUSY.
+func write(file, value string) error {
+	f, err := os.OpenFile(file, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(value); err != nil {
+		f.Close()
+		return fmt.Errorf("write %q to %s: %w", value, file, err)
+	}
+	return f.Close()
+}
+
+func check(err error, what string) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cgroup-cpu: %s: %v\n", what, err)
+		os.Exit(1)
+	}
+}
+
+func usage(why string) {
+	if why != "" {
+		fmt.Fprintln(os.Stderr, "cgroup-cpu:", why)
+	}
+	fmt.Fprintln(os.Stderr, "usage: cgroup-cpu <percent> <command> [args…]")
+	os.Exit(2)
+}
