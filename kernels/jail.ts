@@ -121,7 +121,7 @@ export class ProcessJail {
 }
 
 /** rmdir a cgroup and any children a program made inside it (deepest first). */
-function removeCgroupTree(path: string): void {
+export function removeCgroupTree(path: string): void {
   try {
     for (const d of readdirSync(path, { withFileTypes: true })) {
       if (d.isDirectory()) removeCgroupTree(join(path, d.name));

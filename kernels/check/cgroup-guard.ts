@@ -4,9 +4,9 @@
 // cannot clean up after it: every cgroup made during the check is emptied (cgroup.kill) and
 // removed afterwards, deepest first.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroup2Mount } from '../jail.ts';
+import { cgroup2Mount, removeCgroupTree } from '../jail.ts';
 
 /** The jails' parent (kernels/jail.ts): its children come and go with every run, and clean themselves. */
 const JAILS = 'luxlab';
@@ -78,17 +78,8 @@ export function killAndRemoveCgroup(path: string): boolean {
     /* gone, or a kernel before 5.14: rmdir below says whether it worked */
   }
   for (let i = 0; i < 100 && /populated 1/.test(readOr(join(path, 'cgroup.events'))); i++) syncSleep(20);
-  const remove = (p: string): boolean => {
-    let ok = true;
-    try {
-      for (const d of readdirSync(p, { withFileTypes: true })) if (d.isDirectory()) ok = remove(join(p, d.name)) && ok;
-      rmdirSync(p);
-    } catch {
-      ok = existsSync(p) ? false : ok;
-    }
-    return ok;
-  };
-  return remove(path);
+  removeCgroupTree(path);
+  return !existsSync(path);
 }
 
 function readOr(file: string): string {

@@ -4,7 +4,7 @@
 // any cgroup made during a check, see cgroup-guard.ts).
 import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroup2Mount } from '../jail.ts';
+import { cgroup2Mount, ProcessJail } from '../jail.ts';
 import { descendants } from '../proc.ts';
 import type { Started } from '../exec.ts';
 import type { CheckContext } from './context.ts';
@@ -78,11 +78,15 @@ export function verifierCgroup(t: CheckContext, opts: { parent?: string; name?: 
   const path = join(parent, opts.name ?? t.name('lxcg'));
   mkdirSync(path);
   t.defer(() => void killAndRemoveCgroup(path));
-  if (opts.enableForChildren?.length) writeFileSync(join(path, 'cgroup.subtree_control'), opts.enableForChildren.map((c) => `+${c}`).join(' '));
+  if (opts.enableForChildren?.length) enableControllers(path, opts.enableForChildren);
+  const into = new ProcessJail(path); // only for its wrap(): the cgroup is removed above, at cleanup
   return {
     path,
     rel: shortCgroup(path),
-    start: (file, args) => t.background('/bin/sh', ['-c', 'echo 0 > "$0/cgroup.procs" && exec "$@"', path, file, ...args]),
+    start: (file, args) => {
+      const argv = into.wrap(file, args);
+      return t.background(argv.file, argv.args);
+    },
   };
 }
 
